@@ -1,0 +1,153 @@
+"""An aiortc caller for tests and benchmarks: a scripted microphone, a recording speaker.
+
+`Caller` connects to a Viva call over the real signaling WebSocket and a real peer
+connection on loopback, plays queued PCM as its microphone (paced 20 ms frames, silence
+in between), records every audio frame it receives, and collects the server's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+from collections.abc import Callable
+from typing import Any
+
+import av
+import numpy as np
+from aiohttp import ClientSession, ClientWebSocketResponse
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from viva.voice.audio import Pcm, resample_pcm
+
+RATE = 48000
+FRAME = 960
+SILENT_RMS = 200.0  # s16 RMS under which a received frame counts as silence
+
+
+class ScriptedMic(MediaStreamTrack):
+    """A microphone that says what it is told, when it is told, and is silent otherwise."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = bytearray()
+        self._start: float | None = None
+        self._pts = 0
+        self.spoken = asyncio.Event()
+
+    def say(self, pcm: Pcm, then_silence_s: float = 0.0) -> float:
+        """Queue speech (any rate) and trailing silence; returns its duration in seconds."""
+        data = resample_pcm(pcm.data, pcm.sample_rate, RATE) + bytes(int(then_silence_s * RATE) * 2)
+        self._pending.extend(data)
+        self.spoken.clear()
+        return len(data) / 2 / RATE
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            self._pts += FRAME
+            wait = self._start + self._pts / RATE - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        chunk = bytes(self._pending[: FRAME * 2]).ljust(FRAME * 2, b"\0")
+        del self._pending[: FRAME * 2]
+        if not self._pending:
+            self.spoken.set()
+        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME)
+        frame.planes[0].update(chunk)
+        frame.pts = self._pts
+        frame.sample_rate = RATE
+        frame.time_base = fractions.Fraction(1, RATE)
+        return frame
+
+
+class Caller:
+    def __init__(self, http: ClientSession | Any, path: str) -> None:
+        self.http = http
+        self.path = path
+        self.mic = ScriptedMic()
+        self.pc = RTCPeerConnection()
+        self.pc.addTrack(self.mic)
+        self.events: list[dict[str, Any]] = []
+        self.frames: list[tuple[float, float]] = []  # (arrival time, rms) per received frame
+        self.ws: ClientWebSocketResponse | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._new_event = asyncio.Condition()
+        self.pc.on("track", self._on_track)
+
+    async def connect(self) -> dict[str, Any]:
+        self.ws = await self.http.ws_connect(self.path)
+        self._tasks.append(asyncio.ensure_future(self._read_events()))
+        hello = await self.wait_for(lambda e: e["type"] == "hello")
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        await self.ws.send_json({"type": "offer", "sdp": self.pc.localDescription.sdp})
+        answer = await self.wait_for(lambda e: e["type"] == "answer")
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        return hello
+
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0, after: int = 0
+    ) -> dict[str, Any]:
+        """The first event (from index `after`) matching predicate, waiting if needed."""
+
+        def found() -> dict[str, Any] | None:
+            return next((e for e in self.events[after:] if predicate(e)), None)
+
+        async with self._new_event:
+            await asyncio.wait_for(self._new_event.wait_for(lambda: found() is not None), timeout)
+        event = found()
+        assert event is not None
+        return event
+
+    async def send(self, message: dict[str, Any]) -> None:
+        assert self.ws is not None
+        await self.ws.send_json(message)
+
+    async def hang_up(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.send_json({"type": "hangup"})
+            await self.ws.close()
+        await self.close()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.pc.close()
+        if self.ws is not None:
+            await self.ws.close()
+
+    def audio_between(self, start: float, end: float) -> list[float]:
+        return [rms for moment, rms in self.frames if start <= moment <= end]
+
+    def speech_seconds(self, start: float, end: float) -> float:
+        """Span from the first to the last non-silent frame received in [start, end]."""
+        loud = [moment for moment, rms in self.frames if start <= moment <= end and rms > SILENT_RMS]
+        return (loud[-1] - loud[0] + 0.02) if loud else 0.0
+
+    async def _read_events(self) -> None:
+        assert self.ws is not None
+        async for message in self.ws:
+            event = message.json()
+            event["_at"] = time.monotonic()
+            async with self._new_event:
+                self.events.append(event)
+                self._new_event.notify_all()
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        self._tasks.append(asyncio.ensure_future(self._record(track)))
+
+    async def _record(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            samples = frame.to_ndarray().astype(np.float64)
+            self.frames.append((time.monotonic(), float(np.sqrt(np.mean(samples**2)))))

@@ -1,0 +1,150 @@
+"""The base64 voice WebSockets (seed protocol) for interview and collector sessions.
+
+Client → server: user_audio {audio_base64, filename}, user_text {text}, ping.
+Server → client: assistant_prompt, assistant_turn, completed, error {message, code}, pong.
+A bad message gets an `error` and the socket stays usable; only a missing or foreign
+session closes it, with the policy-violation code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from viva.api.parsing import user_id
+from viva.api.speaking import spoken
+from viva.appkeys import COLLECTOR, INTERVIEWS, SETTINGS, STT, VOICE_SOCKETS
+from viva.flows.errors import FlowError, NotFound
+from viva.voice.audio import AudioError, decode_audio
+from viva.voice.conversation import (
+    CollectorConversation,
+    Conversation,
+    InterviewConversation,
+    Said,
+)
+
+log = logging.getLogger(__name__)
+
+
+class MessageError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def conversation_for(request: web.Request, kind: str) -> Conversation:
+    session_id = request.match_info["session_id"]
+    owner = user_id(request)
+    if kind == "collector":
+        return CollectorConversation(request.app[COLLECTOR], session_id, owner)
+    return InterviewConversation(request.app[INTERVIEWS], session_id, owner)
+
+
+async def interview_voice(request: web.Request) -> web.WebSocketResponse:
+    return await _serve(request, "interview")
+
+
+async def collector_voice(request: web.Request) -> web.WebSocketResponse:
+    return await _serve(request, "collector")
+
+
+async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
+    settings = request.app[SETTINGS]
+    # room for base64 of the largest allowed recording; bigger frames close the socket (1009)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=settings.max_audio_bytes * 2)
+    await ws.prepare(request)
+    conversation = conversation_for(request, kind)
+    try:
+        said = await conversation.prompt()
+    except NotFound as error:
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.message.encode())
+        return ws
+    log.info("voice socket open: %s %s", kind, conversation.session_id)
+    request.app[VOICE_SOCKETS].add(ws)
+    await ws.send_json(await _payload(request.app, "assistant_prompt", said))
+    async for message in ws:
+        if message.type == WSMsgType.ERROR:
+            break
+        try:
+            await _handle(request.app, ws, conversation, message)
+        except (MessageError, FlowError, AudioError) as error:
+            await ws.send_json({"type": "error", "code": error.code, "message": str(error)})
+    log.info("voice socket closed: %s %s", kind, conversation.session_id)
+    return ws
+
+
+async def _handle(
+    app: web.Application, ws: web.WebSocketResponse, conversation: Conversation, message: Any
+) -> None:
+    if message.type == WSMsgType.BINARY:
+        raise MessageError("binary_not_supported", "Send JSON text messages, not binary frames.")
+    if message.type != WSMsgType.TEXT:
+        return
+    try:
+        data = json.loads(message.data)
+    except json.JSONDecodeError:
+        raise MessageError("malformed_json", "Messages must be JSON objects.") from None
+    if not isinstance(data, dict):
+        raise MessageError("malformed_json", "Messages must be JSON objects.")
+    kind = data.get("type")
+    if kind == "ping":
+        await ws.send_json({"type": "pong"})
+        return
+    if kind == "user_text":
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise MessageError("empty_text", "user_text needs a non-empty text field.")
+    elif kind == "user_audio":
+        text = await _transcribe(app, conversation, data)
+    else:
+        raise MessageError("unknown_type", "type must be user_audio, user_text or ping.")
+    said = await conversation.turn(text)
+    await ws.send_json(await _payload(app, "assistant_turn", said, user_text=text))
+    if said.completed:
+        await ws.send_json({"type": "completed", **said.fields})
+
+
+async def _transcribe(
+    app: web.Application, conversation: Conversation, data: dict[str, Any]
+) -> str:
+    settings = app[SETTINGS]
+    encoded = data.get("audio_base64")
+    if not isinstance(encoded, str) or not encoded:
+        raise MessageError("audio_missing", "user_audio needs audio_base64.")
+    if len(encoded) > settings.max_audio_bytes * 4 // 3 + 4:
+        raise AudioError(
+            "audio_too_large", f"Audio is limited to {settings.max_audio_bytes} bytes."
+        )
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise MessageError("invalid_base64", "audio_base64 is not valid base64.") from None
+    pcm = await decode_audio(
+        raw, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
+    )
+    text = (await app[STT].transcribe(pcm, await conversation.hints())).strip()
+    if not text:
+        raise MessageError("nothing_heard", "I couldn't make out any words; please try again.")
+    return text
+
+
+async def _payload(
+    app: web.Application, kind: str, said: Said, user_text: str | None = None
+) -> dict[str, Any]:
+    audio, content_type = await spoken(app, said.text)
+    payload: dict[str, Any] = {"type": kind}
+    if user_text is not None:
+        payload["user_text"] = user_text
+    payload.update(
+        assistant_text=said.text,
+        assistant_audio_base64=audio,
+        assistant_audio_content_type=content_type,
+        completed=said.completed,
+        **said.fields,
+    )
+    return payload

@@ -1,0 +1,120 @@
+"""Viva's aiohttp application factory and command-line entry point."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import WSCloseCode, web
+
+from viva.api.middleware import errors
+from viva.api.routes import add_routes
+from viva.appkeys import (
+    CALLS,
+    COLLECTOR,
+    INTERVIEWS,
+    SETTINGS,
+    STT,
+    TRANSCRIPTS,
+    TTS,
+    VOICE_SOCKETS,
+)
+from viva.flows.collecting import CollectorService
+from viva.flows.interviewing import InterviewService
+from viva.flows.transcripts import TranscriptService
+from viva.flows.turns import Deps
+from viva.providers.base import openai_client
+from viva.providers.chat import Chat
+from viva.providers.offline_chat import OfflineChat
+from viva.providers.openai_chat import OpenAIChat
+from viva.settings import Settings, SettingsError
+from viva.storage.cache import QuestionCache
+from viva.storage.db import create_engine, migrate, session_factory
+from viva.voice.ice import restrict_host_candidates
+from viva.voice.speech_factory import build_speech
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[errors], client_max_size=_max_request_bytes(settings))
+    app[SETTINGS] = settings
+    app[VOICE_SOCKETS] = weakref.WeakSet()
+    app[CALLS] = set()
+    restrict_host_candidates(settings.rtc_host_addresses)
+    app.cleanup_ctx.append(_services)
+    app.on_shutdown.append(_close_voice_sockets)
+    add_routes(app)
+    if STATIC.is_dir():
+        app.router.add_get("/", _index)
+        app.router.add_static("/static/", STATIC)
+    return app
+
+
+def _max_request_bytes(settings: Settings) -> int:
+    # multipart uploads stream through a per-part limit; this bounds everything else
+    return max(settings.max_body_bytes, settings.max_audio_bytes * 2)
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.resolved_database_url)
+    await migrate(engine)
+    client = openai_client(settings) if settings.use_openai else None
+    chat = Chat(OfflineChat(), OpenAIChat(client, settings) if client else None)
+    deps = Deps(
+        sessions=session_factory(engine),
+        chat=chat,
+        cache=QuestionCache(settings.cache_max_sessions, settings.cache_ttl_seconds),
+    )
+    app[COLLECTOR] = CollectorService(deps)
+    app[INTERVIEWS] = InterviewService(deps)
+    app[TRANSCRIPTS] = TranscriptService(deps)
+    app[STT], app[TTS] = build_speech(settings, client)
+    if client is None:
+        log.warning(
+            "no OPENAI_API_KEY: running on the offline providers (rules, question bank, "
+            "pocketsphinx, Piper)"
+        )
+    else:
+        log.info("providers: OpenAI (%s) with offline fallback", settings.openai_model)
+    yield
+    if client is not None:
+        await client.close()
+    await engine.dispose()
+
+
+async def _close_voice_sockets(app: web.Application) -> None:
+    for call in list(app[CALLS]):
+        await call.close()
+    for ws in list(app[VOICE_SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+
+async def _index(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="viva", description="Viva voice interview server")
+    parser.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        parser.exit(2, f"viva: {error}\n")
+    settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+    log.info("database: %s", settings.resolved_database_url.split("@")[-1])
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

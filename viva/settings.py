@@ -1,0 +1,215 @@
+"""Settings, read from the environment once into a frozen object.
+
+Nothing else in Viva reads environment variables: `Settings.from_env()` is called by
+`server.main()` (and tests build `Settings(...)` directly).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value Viva cannot use; raised at startup, never later."""
+
+
+def default_database_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{data_dir / 'viva.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: a SQLite file in data_dir
+    max_body_bytes: int = 1024 * 1024  # JSON bodies
+    max_audio_bytes: int = 10 * 1024 * 1024  # uploads and base64 voice messages, decoded
+    max_audio_seconds: float = 120.0
+    cache_max_sessions: int = 1024
+    cache_ttl_seconds: float = 3600.0
+
+    openai_api_key: str = ""
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_transcribe_model: str = "gpt-4o-mini-transcribe"
+    openai_tts_model: str = "gpt-4o-mini-tts"
+    openai_tts_voice: str = "alloy"
+    openai_tts_format: str = "mp3"
+    openai_timeout_seconds: float = 20.0
+    openai_max_retries: int = 2  # extra attempts after the first, with exponential backoff
+    providers: str = "auto"  # auto (openai when a key is set), openai, offline
+    tts_enabled: bool = True
+
+    # WebRTC
+    ice_servers: tuple[Mapping[str, object], ...] = ()
+    rtc_host_addresses: tuple[str, ...] = ()  # empty: aioice's default host candidates
+    vad_aggressiveness: int = 2
+    vad_silence_ms_collector: int = 700
+    vad_silence_ms_interview: int = 1200
+    vad_pre_speech_ms: int = 300
+    vad_min_utterance_ms: int = 300
+    barge_in_ms: int = 400
+    streaming_replies: bool = True
+
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def use_openai(self) -> bool:
+        if self.providers == "openai":
+            return True
+        if self.providers == "offline":
+            return False
+        return bool(self.openai_api_key)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url(self.data_dir)
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        reader = _Reader(env)
+        settings = cls(
+            host=reader.text("HOST", cls.host),
+            port=reader.integer("PORT", cls.port, 1, 65535),
+            data_dir=Path(reader.text("VIVA_DATA_DIR", str(cls.data_dir))),
+            database_url=_async_database_url(reader.text("DATABASE_URL", "")),
+            max_body_bytes=reader.integer("VIVA_MAX_BODY_BYTES", cls.max_body_bytes, 1024, 1 << 30),
+            max_audio_bytes=reader.integer(
+                "VIVA_MAX_AUDIO_BYTES", cls.max_audio_bytes, 1024, 1 << 30
+            ),
+            max_audio_seconds=reader.number(
+                "VIVA_MAX_AUDIO_SECONDS", cls.max_audio_seconds, 1, 3600
+            ),
+            openai_api_key=reader.text("OPENAI_API_KEY", ""),
+            openai_base_url=reader.text("OPENAI_BASE_URL", "") or None,
+            openai_model=reader.text("OPENAI_MODEL", cls.openai_model),
+            openai_transcribe_model=reader.text(
+                "OPENAI_TRANSCRIBE_MODEL", cls.openai_transcribe_model
+            ),
+            openai_tts_model=reader.text("OPENAI_TTS_MODEL", cls.openai_tts_model),
+            openai_tts_voice=reader.text("OPENAI_TTS_VOICE", cls.openai_tts_voice),
+            openai_tts_format=reader.choice(
+                "OPENAI_TTS_FORMAT",
+                cls.openai_tts_format,
+                ("mp3", "wav", "opus", "aac", "flac", "pcm"),
+            ),
+            openai_timeout_seconds=reader.number(
+                "OPENAI_TIMEOUT_SECONDS", cls.openai_timeout_seconds, 0.1, 600
+            ),
+            openai_max_retries=reader.integer("OPENAI_MAX_RETRIES", cls.openai_max_retries, 0, 10),
+            providers=reader.choice("VIVA_PROVIDERS", cls.providers, ("auto", "openai", "offline")),
+            tts_enabled=reader.flag("VIVA_TTS", cls.tts_enabled),
+            ice_servers=reader.ice_servers("VIVA_ICE_SERVERS"),
+            rtc_host_addresses=reader.addresses("VIVA_RTC_HOST_ADDRESSES"),
+            vad_aggressiveness=reader.integer(
+                "VIVA_VAD_AGGRESSIVENESS", cls.vad_aggressiveness, 0, 3
+            ),
+            vad_silence_ms_collector=reader.integer(
+                "VIVA_VAD_SILENCE_MS_COLLECTOR", cls.vad_silence_ms_collector, 200, 10000
+            ),
+            vad_silence_ms_interview=reader.integer(
+                "VIVA_VAD_SILENCE_MS_INTERVIEW", cls.vad_silence_ms_interview, 200, 10000
+            ),
+            barge_in_ms=reader.integer("VIVA_BARGE_IN_MS", cls.barge_in_ms, 60, 5000),
+            streaming_replies=reader.flag("VIVA_STREAMING", cls.streaming_replies),
+        )
+        if settings.providers == "openai" and not settings.openai_api_key:
+            raise SettingsError("VIVA_PROVIDERS=openai needs OPENAI_API_KEY")
+        return settings
+
+
+def _async_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, Supabase URLs) and pick the async drivers."""
+    if not url:
+        return ""
+    for prefix in (
+        "postgres://",
+        "postgresql://",
+        "postgresql+psycopg2://",
+        "postgresql+psycopg://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise SettingsError(f"DATABASE_URL must be a postgres or sqlite URL, got {url.split(':')[0]}:")
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def text(self, name: str, default: str) -> str:
+        return self.env.get(name, default).strip()
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.env.get(name)
+        if raw is None or not raw.strip():
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self.env.get(name)
+        if raw is None or not raw.strip():
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
+        value = self.text(name, default).lower() or default
+        if value not in options:
+            raise SettingsError(f"{name} must be one of {', '.join(options)}, got {value!r}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name, "").lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.text(name, "").split(",") if part.strip())
+
+    def ice_servers(self, name: str) -> tuple[Mapping[str, object], ...]:
+        """JSON list of RTCIceServer dicts, or a comma list of stun:/turn: URLs."""
+        raw = self.text(name, "")
+        if not raw:
+            return ()
+        if raw.startswith("["):
+            try:
+                servers = json.loads(raw)
+            except json.JSONDecodeError as error:
+                raise SettingsError(f"{name} is not valid JSON: {error}") from None
+            if not isinstance(servers, list) or not all(
+                isinstance(s, dict) and "urls" in s for s in servers
+            ):
+                raise SettingsError(f"{name} must be a list of objects with 'urls'")
+            return tuple(servers)
+        return tuple({"urls": url.strip()} for url in raw.split(",") if url.strip())

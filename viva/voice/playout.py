@@ -1,0 +1,182 @@
+"""The outgoing audio track of a call: queued speech, paced 20 ms frames, instant barge-in.
+
+``PlayoutTrack`` is an aiortc ``MediaStreamTrack`` that always produces 48 kHz mono s16
+frames of 960 samples, paced against a monotonic clock that starts at the first ``recv()``
+(frame ``n`` is due at ``start + n * 20 ms``, so lateness never accumulates into drift).
+Audio is queued per item (usually one synthesized sentence) with a caller-chosen tag; the
+track reports how much of each item was actually handed to the encoder, which is what the
+transcript must keep when the candidate talks over the assistant and ``clear()`` is called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 48000
+FRAME_SAMPLES = 960  # 20 ms
+FRAME_BYTES = FRAME_SAMPLES * 2
+TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+_SILENCE = bytes(FRAME_BYTES)
+
+PlayedCallback = Callable[[object, int, bool], None]
+"""``on_played(tag, ms_played, finished)``: called once per enqueued item, when its last
+frame was sent (``finished=True``) or when it was dropped by ``clear()``/``stop()``
+(``finished=False``, ``ms_played`` is how much of it went out before that)."""
+
+
+def to_playout_pcm(pcm: bytes, sample_rate: int, channels: int = 1) -> bytes:
+    """Convert interleaved s16 PCM to 48 kHz mono s16 bytes."""
+    if channels not in (1, 2):
+        raise ValueError("channels must be 1 or 2")
+    if sample_rate <= 0:
+        raise ValueError("sample_rate must be positive")
+    if len(pcm) % (2 * channels):
+        raise ValueError("pcm length is not a whole number of s16 samples")
+    if (sample_rate == SAMPLE_RATE and channels == 1) or not pcm:
+        return bytes(pcm)
+    samples = np.frombuffer(pcm, dtype=np.int16).reshape(1, -1)
+    layout = "mono" if channels == 1 else "stereo"
+    frame = av.AudioFrame.from_ndarray(samples, format="s16", layout=layout)
+    frame.sample_rate = sample_rate
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    out = resampler.resample(frame) + resampler.resample(None)
+    return b"".join(f.to_ndarray().tobytes() for f in out)
+
+
+@dataclass(eq=False)
+class _Item:
+    tag: object
+    chunks: list[bytes]  # FRAME_BYTES each, the last one zero-padded
+    samples: int  # real samples, without the padding
+    sent: int = 0  # chunks already handed out
+
+    @property
+    def played_samples(self) -> int:
+        return min(self.sent * FRAME_SAMPLES, self.samples)
+
+
+def _ms(samples: int) -> int:
+    return samples * 1000 // SAMPLE_RATE
+
+
+class PlayoutTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(
+        self,
+        on_played: PlayedCallback | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        super().__init__()
+        self._on_played = on_played
+        self._clock = clock
+        self._sleep = sleep
+        self._queue: deque[_Item] = deque()
+        self._history: deque[tuple[object, int]] = deque(maxlen=64)
+        self._start: float | None = None
+        self._pts = 0
+        self.idle = asyncio.Event()  # set while nothing is queued
+        self.idle.set()
+
+    @property
+    def is_playing(self) -> bool:
+        return bool(self._queue)
+
+    @property
+    def queued_ms(self) -> int:
+        """Audio still to be sent, across all queued items."""
+        return _ms(sum(item.samples - item.played_samples for item in self._queue))
+
+    def enqueue(self, pcm: bytes, sample_rate: int, tag: object = None, channels: int = 1) -> int:
+        """Queue s16 PCM (any rate, mono or interleaved stereo); return the ms queued.
+
+        Empty audio is reported finished at once; on a stopped track it is reported unplayed.
+        """
+        data = to_playout_pcm(pcm, sample_rate, channels)
+        chunks = [data[i : i + FRAME_BYTES] for i in range(0, len(data), FRAME_BYTES)]
+        item = _Item(tag, chunks, len(data) // 2)
+        if self.readyState != "live" or not chunks:
+            self._report(item, finished=not chunks)
+            return 0
+        chunks[-1] = chunks[-1].ljust(FRAME_BYTES, b"\x00")
+        self._queue.append(item)
+        self.idle.clear()
+        return _ms(item.samples)
+
+    def clear(self) -> int:
+        """Drop everything queued at once (barge-in); return the number of samples dropped."""
+        items = list(self._queue)
+        self._queue.clear()
+        self.idle.set()
+        for item in items:
+            self._report(item, finished=False)
+        return sum(item.samples - item.played_samples for item in items)
+
+    def played_ms(self, tag: object) -> int | None:
+        """How much of the item with this tag was sent so far (recent items only)."""
+        for item in self._queue:
+            if item.tag == tag:
+                return _ms(item.played_samples)
+        for done_tag, ms in reversed(self._history):
+            if done_tag == tag:
+                return ms
+        return None
+
+    def stop(self) -> None:
+        self.clear()
+        super().stop()
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = self._clock()
+        else:
+            self._pts += FRAME_SAMPLES
+            wait = self._start + self._pts / SAMPLE_RATE - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
+        frame.planes[0].update(self._next_chunk())
+        frame.pts = self._pts
+        frame.sample_rate = SAMPLE_RATE
+        frame.time_base = TIME_BASE
+        return frame
+
+    def _next_chunk(self) -> bytes:
+        queue = self._queue
+        if not queue:
+            return _SILENCE
+        item = queue[0]
+        chunk = item.chunks[item.sent]
+        item.sent += 1
+        if item.sent == len(item.chunks):
+            queue.popleft()
+            if not queue:
+                self.idle.set()
+            self._report(item, finished=True)
+        return chunk
+
+    def _report(self, item: _Item, finished: bool) -> None:
+        ms = _ms(item.played_samples)
+        self._history.append((item.tag, ms))
+        if self._on_played is None:
+            return
+        try:
+            self._on_played(item.tag, ms, finished)
+        except Exception:  # a caller's bug must not stop the RTP sender loop
+            logger.exception("on_played callback failed for tag %r", item.tag)

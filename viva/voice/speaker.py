@@ -1,0 +1,147 @@
+"""The assistant's mouth in a call: streamed text in, sentences synthesized and queued.
+
+Reply text arrives piece by piece (chat tokens); `Speaker` cuts it at sentence
+boundaries, synthesizes each sentence in order and queues the audio on the playout
+track, so the first sentence plays while later ones are still being written. It keeps
+what was queued per sentence so that, after a barge-in, `played_text()` says exactly
+what the candidate heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from viva.providers.base import ProviderError
+from viva.voice.playout import PlayoutTrack
+from viva.voice.sentences import SentenceSplitter
+from viva.voice.tts import TextToSpeech
+
+log = logging.getLogger(__name__)
+SentenceCallback = Callable[[str], Awaitable[None]]
+
+
+@dataclass
+class _Sentence:
+    text: str
+    queued_ms: int = 0
+    played_ms: int = 0
+    synthesized: bool = False
+
+
+@dataclass
+class SpeakerTimes:
+    first_piece: float | None = None
+    first_sentence_synthesized: float | None = None
+    first_sentence_queued: float | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Speaker:
+    def __init__(
+        self,
+        tts: TextToSpeech,
+        playout: PlayoutTrack,
+        turn: int,
+        *,
+        streaming: bool = True,
+        on_sentence: SentenceCallback | None = None,
+    ) -> None:
+        self.tts = tts
+        self.playout = playout
+        self.turn = turn
+        self.streaming = streaming
+        self.on_sentence = on_sentence
+        self.splitter = SentenceSplitter()
+        self.sentences: list[_Sentence] = []
+        self.times = SpeakerTimes()
+        self.interrupted = False
+        self._pending: asyncio.Queue[_Sentence | None] = asyncio.Queue()
+        self._buffer: list[str] = []
+        self._worker = asyncio.create_task(self._synthesize_in_order())
+
+    async def push(self, piece: str) -> None:
+        """A piece of reply text (any size); sentences go to synthesis as they complete."""
+        if self.interrupted or not piece:
+            return
+        if self.times.first_piece is None:
+            self.times.first_piece = time.monotonic()
+        if not self.streaming:
+            self._buffer.append(piece)
+            return
+        for sentence in self.splitter.push(piece):
+            self._add(sentence)
+
+    async def finish(self) -> None:
+        """No more text: synthesize the rest, wait until all of it is queued for playback."""
+        if not self.streaming:
+            text = "".join(self._buffer).strip()
+            if text:
+                self._add(text)
+        else:
+            for sentence in self.splitter.flush():
+                self._add(sentence)
+        await self._pending.put(None)
+        await asyncio.gather(self._worker, return_exceptions=True)  # cancelled by a barge-in
+
+    def on_played(self, tag: object, ms: int, finished: bool) -> None:
+        """PlayoutTrack callback for this speaker's tags: (turn, sentence index, chunk)."""
+        if not isinstance(tag, tuple) or tag[0] != self.turn:
+            return
+        self.sentences[tag[1]].played_ms += ms
+
+    def interrupt(self) -> None:
+        """Barge-in: stop synthesizing; the caller clears the playout queue."""
+        self.interrupted = True
+        self._worker.cancel()
+
+    async def close(self) -> None:
+        self._worker.cancel()
+        await asyncio.gather(self._worker, return_exceptions=True)
+
+    def spoken_text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+    def played_text(self) -> str:
+        """What the candidate heard: whole sentences, then the played share of a cut one."""
+        heard: list[str] = []
+        for sentence in self.sentences:
+            if sentence.queued_ms == 0 or sentence.played_ms == 0:
+                break
+            if sentence.synthesized and sentence.played_ms >= sentence.queued_ms - 20:
+                heard.append(sentence.text)
+                continue
+            words = sentence.text.split()
+            share = sentence.played_ms / max(sentence.queued_ms, 1)
+            kept = words[: int(len(words) * share)]
+            if kept:
+                heard.append(" ".join(kept) + "…")
+            break
+        return " ".join(heard)
+
+    def _add(self, text: str) -> None:
+        text = text.strip()
+        if text:
+            self._pending.put_nowait(_Sentence(text))
+
+    async def _synthesize_in_order(self) -> None:
+        while (sentence := await self._pending.get()) is not None:
+            index = len(self.sentences)
+            self.sentences.append(sentence)
+            if self.on_sentence:
+                await self.on_sentence(sentence.text)
+            chunk = 0
+            try:
+                async for pcm, rate in self.tts.stream_pcm(sentence.text):
+                    if self.times.first_sentence_synthesized is None:
+                        self.times.first_sentence_synthesized = time.monotonic()
+                    sentence.queued_ms += self.playout.enqueue(pcm, rate, (self.turn, index, chunk))
+                    chunk += 1
+                    if self.times.first_sentence_queued is None:
+                        self.times.first_sentence_queued = time.monotonic()
+            except ProviderError as error:  # the text still goes out as an event
+                log.error("speech synthesis failed for a sentence: %s", error)
+            sentence.synthesized = True
