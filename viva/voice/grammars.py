@@ -154,11 +154,11 @@ def grammar_for(field: str) -> Grammar | None:
 def _tokens(bodies: Iterable[str]) -> frozenset[str]:
     text = " ".join(bodies)
     text = re.sub(r"<[^>]+>", " ", text)
-    return frozenset(re.findall(r"[a-z_'+]+", text))
+    return frozenset(re.findall(r"[a-z_']+", text))
 
 
 def pronunciations(words: Iterable[str]) -> str:
-    """A pocketsphinx dictionary (text) for `words`: cmudict entries, else extra_words.dict.
+    """A pocketsphinx dictionary (text) for `words`: extra_words.dict first, then cmudict.
 
     Raises LookupError naming every word that has no pronunciation, because a grammar
     with an unknown word fails to load.
