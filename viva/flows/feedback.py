@@ -43,8 +43,8 @@ _WEIGHTS: dict[str, tuple[float, ...]] = {  # in CATEGORIES order
     "mixed": (0.20, 0.20, 0.20, 0.20, 0.20),
 }
 DETAILED_WORDS = 40
-_BANDS = ((75, "Strong:"), (50, "Good:"), (25, "Developing:"))  # comment prefixes
 TERSE_WORDS = 8
+_BANDS = ((75, "Strong:"), (50, "Good:"), (25, "Developing:"))  # comment prefixes by score
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ class Call:
         self.send = send
         self.id = f"{conversation.kind}:{conversation.session_id[:8]}"
         self.pc = RTCPeerConnection(rtc_configuration(settings.ice_servers))
-        self.playout = PlayoutTrack(on_played=self._on_played)
+        self.playout = PlayoutTrack(on_played=self._on_played, on_started=self._on_started)
         self.pc.addTrack(self.playout)
         silence = (
             settings.vad_silence_ms_collector
@@ -209,6 +209,10 @@ class Call:
         if self._speaker:
             self._speaker.on_played(tag, ms, finished)
 
+    def _on_started(self, tag: object) -> None:
+        if self._speaker:
+            self._speaker.on_started(tag)
+
     # -- turns -----------------------------------------------------------------------
 
     async def _turn_loop(self) -> None:
@@ -299,6 +303,7 @@ class Call:
             "first_token": speaker.times.first_piece,
             "first_sentence_synthesized": speaker.times.first_sentence_synthesized,
             "first_audio_queued": speaker.times.first_sentence_queued,
+            "first_audio_sent": speaker.times.first_audio_sent,
         }
         relative = {
             name: round((moment - ended) * 1000, 1) for name, moment in marks.items() if moment

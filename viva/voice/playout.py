@@ -29,7 +29,10 @@ FRAME_SAMPLES = 960  # 20 ms
 FRAME_BYTES = FRAME_SAMPLES * 2
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 _SILENCE = bytes(FRAME_BYTES)
+_MAX_LAG_S = 0.2  # further behind than this, the timeline restarts at "now"
 
+StartedCallback = Callable[[object], None]
+"""``on_started(tag)``: called when the first frame of an item is handed to the encoder."""
 PlayedCallback = Callable[[object, int, bool], None]
 """``on_played(tag, ms_played, finished)``: called once per enqueued item, when its last
 frame was sent (``finished=True``) or when it was dropped by ``clear()``/``stop()``
@@ -78,11 +81,13 @@ class PlayoutTrack(MediaStreamTrack):
         self,
         on_played: PlayedCallback | None = None,
         *,
+        on_started: StartedCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         super().__init__()
         self._on_played = on_played
+        self._on_started = on_started
         self._clock = clock
         self._sleep = sleep
         self._queue: deque[_Item] = deque()
@@ -150,6 +155,8 @@ class PlayoutTrack(MediaStreamTrack):
             wait = self._start + self._pts / SAMPLE_RATE - self._clock()
             if wait > 0:
                 await self._sleep(wait)
+            elif wait < -_MAX_LAG_S:  # after a long stall, re-anchor instead of bursting
+                self._start -= wait
         frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
         frame.planes[0].update(self._next_chunk())
         frame.pts = self._pts
@@ -162,6 +169,8 @@ class PlayoutTrack(MediaStreamTrack):
         if not queue:
             return _SILENCE
         item = queue[0]
+        if item.sent == 0 and self._on_started is not None:
+            self._on_started(item.tag)
         chunk = item.chunks[item.sent]
         item.sent += 1
         if item.sent == len(item.chunks):

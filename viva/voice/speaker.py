@@ -37,6 +37,7 @@ class SpeakerTimes:
     first_piece: float | None = None
     first_sentence_synthesized: float | None = None
     first_sentence_queued: float | None = None
+    first_audio_sent: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -93,6 +94,11 @@ class Speaker:
             return
         self.sentences[tag[1]].played_ms += ms
 
+    def on_started(self, tag: object) -> None:
+        """PlayoutTrack callback: the first frame of one of this speaker's items went out."""
+        if isinstance(tag, tuple) and tag[0] == self.turn and self.times.first_audio_sent is None:
+            self.times.first_audio_sent = time.monotonic()
+
     def interrupt(self) -> None:
         """Barge-in: stop synthesizing; the caller clears the playout queue."""
         self.interrupted = True
@@ -133,15 +139,34 @@ class Speaker:
             self.sentences.append(sentence)
             if self.on_sentence:
                 await self.on_sentence(sentence.text)
-            chunk = 0
             try:
-                async for pcm, rate in self.tts.stream_pcm(sentence.text):
-                    if self.times.first_sentence_synthesized is None:
-                        self.times.first_sentence_synthesized = time.monotonic()
-                    sentence.queued_ms += self.playout.enqueue(pcm, rate, (self.turn, index, chunk))
-                    chunk += 1
-                    if self.times.first_sentence_queued is None:
-                        self.times.first_sentence_queued = time.monotonic()
+                await self._play(index, sentence)
             except ProviderError as error:  # the text still goes out as an event
                 log.error("speech synthesis failed for a sentence: %s", error)
             sentence.synthesized = True
+
+    async def _play(self, index: int, sentence: _Sentence) -> None:
+        """Queue a sentence's audio as it streams in, in whole 20 ms frames of its own rate.
+
+        Streamed PCM arrives in arbitrary pieces; queuing each as is would pad every piece
+        to a frame and put tiny gaps in the speech, so the remainder waits for the next.
+        """
+        rest = b""
+        rate = 0
+        chunk = 0
+        async for pcm, rate in self.tts.stream_pcm(sentence.text):
+            if self.times.first_sentence_synthesized is None:
+                self.times.first_sentence_synthesized = time.monotonic()
+            data = rest + pcm
+            frame_bytes = rate // 50 * 2
+            whole = len(data) - len(data) % frame_bytes
+            rest = data[whole:]
+            if whole:
+                sentence.queued_ms += self.playout.enqueue(
+                    data[:whole], rate, (self.turn, index, chunk)
+                )
+                chunk += 1
+                if self.times.first_sentence_queued is None:
+                    self.times.first_sentence_queued = time.monotonic()
+        if rest:
+            sentence.queued_ms += self.playout.enqueue(rest, rate, (self.turn, index, chunk))
