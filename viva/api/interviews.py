@@ -9,6 +9,7 @@ from aiohttp import web
 from viva.api.parsing import json_body, message, user_id
 from viva.appkeys import INTERVIEWS
 from viva.flows.interviewing import InterviewReply
+from viva.metrics import TURNS
 from viva.storage.records import Interview, iso
 
 
@@ -64,6 +65,7 @@ async def turn(request: web.Request) -> web.Response:
     reply = await request.app[INTERVIEWS].turn(
         request.match_info["session_id"], user_id(request, body), message(body)
     )
+    TURNS.labels("rest", "interview").inc()
     return web.json_response(reply_json(reply))
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from viva.api import calls, collector, interviews, transcripts, voice_ws
+from viva.metrics import exposition
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    body, content_type = exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_routes(
         [
+            web.get("/metrics", metrics),
             web.post("/api/collector/start", collector.start),
             web.post("/api/collector/{session_id}/turn", collector.turn),
             web.get("/api/interviews", interviews.list_interviews),

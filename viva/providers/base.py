@@ -13,17 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import openai
-from prometheus_client import Counter
 
+from viva.metrics import PROVIDER_ERRORS
 from viva.settings import Settings
 
 log = logging.getLogger(__name__)
-
-PROVIDER_ERRORS = Counter(
-    "viva_provider_errors_total",
-    "Provider calls that failed after retries, by capability and kind",
-    ["capability", "kind"],
-)
 
 
 class ProviderError(Exception):

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.storage.models import (
@@ -198,6 +198,27 @@ class InterviewRepository:
         return [_interview(row) for row in rows]
 
 
+_SESSIONS = InterviewSessionRow.__table__
+_TRANSCRIPT = TranscriptEntryRow.__table__
+# Statements built once: this is the path every turn takes, and SQLAlchemy memoizes the
+# cache key of a statement object, so a prebuilt one skips construction and key hashing.
+_GET_SESSION = select(_SESSIONS).where(
+    _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.user_id == bindparam("owner")
+)
+_SAVE_SESSION = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.version == bindparam("seen"))
+    .values(
+        question_index=bindparam("question_index"),
+        status=bindparam("status"),
+        answers=bindparam("answers", type_=JSON),
+        version=bindparam("next_version"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_ADD_ENTRY = insert(_TRANSCRIPT).returning(_TRANSCRIPT.c.id)
+
+
 class InterviewSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -220,12 +241,10 @@ class InterviewSessionRepository:
         return _interview_session(row)
 
     async def get(self, session_id: str, user_id: str) -> InterviewSession | None:
-        row = await self.session.scalar(
-            select(InterviewSessionRow).where(
-                InterviewSessionRow.id == session_id, InterviewSessionRow.user_id == user_id
-            )
-        )
-        return _interview_session(row) if row else None
+        row = (
+            await self.session.execute(_GET_SESSION, {"session_id": session_id, "owner": user_id})
+        ).first()
+        return _interview_session(row) if row else None  # type: ignore[arg-type]
 
     async def save(
         self,
@@ -236,18 +255,16 @@ class InterviewSessionRepository:
         answers: Sequence[str | None],
     ) -> None:
         result = await self.session.execute(
-            update(InterviewSessionRow)
-            .where(
-                InterviewSessionRow.id == current.id,
-                InterviewSessionRow.version == current.version,
-            )
-            .values(
-                question_index=question_index,
-                status=status,
-                answers=list(answers),
-                version=current.version + 1,
-                updated_at=utcnow(),
-            )
+            _SAVE_SESSION,
+            {
+                "session_id": current.id,
+                "seen": current.version,
+                "question_index": question_index,
+                "status": status,
+                "answers": list(answers),
+                "next_version": current.version + 1,
+                "updated_at": utcnow(),
+            },
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleVersion(current.id)
@@ -267,21 +284,21 @@ class TranscriptRepository:
     async def add(
         self, session_type: str, session_id: str, user_id: str, entries: Sequence[NewTranscript]
     ) -> list[TranscriptEntry]:
-        rows = [
-            TranscriptEntryRow(
-                session_type=session_type,
-                session_id=session_id,
-                user_id=user_id,
-                speaker=entry.speaker,
-                message=entry.message,
-                timings=entry.timings,
-                created_at=utcnow(),
-            )
-            for entry in entries
-        ]
-        self.session.add_all(rows)
-        await self.session.flush()
-        return [_entry(row) for row in rows]
+        now = utcnow()
+        records = []
+        for entry in entries:  # one INSERT … RETURNING each keeps ids in speaking order
+            values = {
+                "session_type": session_type,
+                "session_id": session_id,
+                "user_id": user_id,
+                "speaker": entry.speaker,
+                "message": entry.message,
+                "timings": entry.timings,
+                "created_at": now,
+            }
+            entry_id = await self.session.scalar(_ADD_ENTRY, values)
+            records.append(TranscriptEntry(id=int(entry_id), **values))  # type: ignore[arg-type]
+        return records
 
     async def list_for(
         self, session_type: str, session_id: str, user_id: str

@@ -1,0 +1,119 @@
+"""Benchmark 4, REST: interview turns per second and latency at 32 concurrent clients.
+
+One server process pinned to core 0, Postgres, offline providers; the clients run in this
+process on core 1. Each client walks through interviews of 30 questions, starting a new
+session when one completes. Run: python -m benchmarks.rest [--clients 32 --seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+import aiohttp
+
+from benchmarks.common import (
+    PostgresDatabase,
+    ServerProcess,
+    cpu_seconds,
+    percentile,
+    pin_to_core,
+    report,
+    rss_mb,
+)
+
+SETUP = ("yes", "backend engineer", "technical", "mid", "Python and PostgreSQL", "thirty")
+
+
+async def make_interview(http: aiohttp.ClientSession, base: str, user: str) -> str:
+    async with http.post(f"{base}/api/collector/start", json={"user_id": user}) as response:
+        session = (await response.json())["collector_session_id"]
+    for answer in SETUP:
+        async with http.post(
+            f"{base}/api/collector/{session}/turn", json={"user_id": user, "user_message": answer}
+        ) as response:
+            body = await response.json()
+    return str(body["interview_id"])
+
+
+async def client(
+    http: aiohttp.ClientSession, base: str, user: str, stop_at: float, warm_until: float,
+    latencies: list[float], errors: list[int],
+) -> None:
+    interview = await make_interview(http, base, user)
+    while time.monotonic() < stop_at:
+        async with http.post(
+            f"{base}/api/interviews/{interview}/start", json={"user_id": user}
+        ) as response:
+            session = (await response.json())["interview_session_id"]
+        status = "active"
+        number = 0
+        while status == "active" and time.monotonic() < stop_at:
+            number += 1
+            began = time.monotonic()
+            async with http.post(
+                f"{base}/api/interviews/sessions/{session}/turn",
+                json={"user_id": user, "user_message": f"My answer {number}: I would measure first."},
+            ) as response:
+                body = await response.json()
+                if response.status != 200:
+                    errors.append(response.status)
+                    break
+            ended = time.monotonic()
+            if began >= warm_until:
+                latencies.append(ended - began)
+            status = body["status"]
+
+
+async def run(clients: int, seconds: float, warmup: float) -> None:
+    pin_to_core(1)
+    async with PostgresDatabase() as database, ServerProcess(
+        {"DATABASE_URL": database.url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
+    ) as server:
+        connector = aiohttp.TCPConnector(limit=clients)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            latencies: list[float] = []
+            errors: list[int] = []
+            start = time.monotonic()
+            warm_until = start + warmup + 2.0  # interview setup happens in the first moments
+            stop_at = warm_until + seconds
+            cpu_before = cpu_seconds(server.pid)
+            tasks = [
+                client(http, server.base, f"bench-{n}", stop_at, warm_until, latencies, errors)
+                for n in range(clients)
+            ]
+            await asyncio.sleep(0)
+            await asyncio.gather(*tasks)
+            cpu = cpu_seconds(server.pid) - cpu_before
+            elapsed = time.monotonic() - start
+        measured = [x * 1000 for x in latencies]
+        rate = len(measured) / seconds
+        rss = rss_mb(server.pid)
+    row = [
+        clients, f"{rate:.0f}", f"{percentile(measured, 50):.1f}", f"{percentile(measured, 99):.1f}",
+        f"{max(measured):.1f}", len(errors), f"{cpu / elapsed * 100:.0f} %", f"{rss:.0f}",
+    ]
+    report(
+        "rest",
+        ["clients", "turns/s", "p50 ms", "p99 ms", "max ms", "errors", "server CPU", "RSS MB"],
+        [row],
+        {
+            "clients": clients, "seconds": seconds, "turns": len(measured), "turns_per_s": rate,
+            "p50_ms": percentile(measured, 50), "p99_ms": percentile(measured, 99),
+            "max_ms": max(measured), "errors": len(errors), "server_rss_mb": rss,
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    args = parser.parse_args()
+    asyncio.run(run(args.clients, args.seconds, args.warmup))
+
+
+if __name__ == "__main__":
+    main()
