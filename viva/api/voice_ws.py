@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -19,7 +20,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from viva.api.parsing import user_id
 from viva.api.speaking import spoken
 from viva.appkeys import COLLECTOR, INTERVIEWS, SETTINGS, STT, VOICE_SOCKETS
-from viva.flows.errors import FlowError, NotFound
+from viva.flows.errors import FlowError, InvalidInput, NotFound
 from viva.voice.audio import AudioError, decode_audio
 from viva.voice.conversation import (
     CollectorConversation,
@@ -30,6 +31,11 @@ from viva.voice.conversation import (
 
 log = logging.getLogger(__name__)
 
+# Frames are capped at twice the audio limit (room for base64 and JSON); never lower than
+# this, so a somewhat oversized recording gets an `error` rather than a closed socket (1009).
+MIN_FRAME_BYTES = 1024 * 1024
+_DATA_URL = re.compile(r"data:[\w/+.-]*(;[\w=.-]+)*;base64,", re.IGNORECASE)
+
 
 class MessageError(Exception):
     def __init__(self, code: str, message: str) -> None:
@@ -38,11 +44,18 @@ class MessageError(Exception):
 
 
 def conversation_for(request: web.Request, kind: str) -> Conversation:
-    session_id = request.match_info["session_id"]
-    owner = user_id(request)
+    """The conversation a voice route names (session id in the path, ?user_id= owner)."""
+    return session_conversation(request.app, kind, request.match_info["session_id"],
+                                user_id(request))
+
+
+def session_conversation(
+    app: web.Application, kind: str, session_id: str, owner: str
+) -> Conversation:
+    """The collector or interview conversation of a session, as the voice paths see it."""
     if kind == "collector":
-        return CollectorConversation(request.app[COLLECTOR], session_id, owner)
-    return InterviewConversation(request.app[INTERVIEWS], session_id, owner)
+        return CollectorConversation(app[COLLECTOR], session_id, owner)
+    return InterviewConversation(app[INTERVIEWS], session_id, owner)
 
 
 async def interview_voice(request: web.Request) -> web.WebSocketResponse:
@@ -54,28 +67,49 @@ async def collector_voice(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
-    settings = request.app[SETTINGS]
-    # room for base64 of the largest allowed recording; bigger frames close the socket (1009)
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=settings.max_audio_bytes * 2)
+    app = request.app
+    frame_limit = max(app[SETTINGS].max_audio_bytes * 2, MIN_FRAME_BYTES)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=frame_limit)
     await ws.prepare(request)
-    conversation = conversation_for(request, kind)
-    try:
+    session_id = request.match_info["session_id"]
+    try:  # after prepare, errors cannot become HTTP responses: refuse with a close code
+        conversation = conversation_for(request, kind)
         said = await conversation.prompt()
-    except NotFound as error:
-        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.message.encode())
+    except (NotFound, InvalidInput) as error:
+        log.info("voice socket refused: %s %s: %s", kind, session_id, error.code)
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.code.encode())
         return ws
-    log.info("voice socket open: %s %s", kind, conversation.session_id)
-    request.app[VOICE_SOCKETS].add(ws)
-    await ws.send_json(await _payload(request.app, "assistant_prompt", said))
-    async for message in ws:
-        if message.type == WSMsgType.ERROR:
-            break
-        try:
-            await _handle(request.app, ws, conversation, message)
-        except (MessageError, FlowError, AudioError) as error:
-            await ws.send_json({"type": "error", "code": error.code, "message": str(error)})
-    log.info("voice socket closed: %s %s", kind, conversation.session_id)
+    log.info("voice socket open: %s %s", kind, session_id)
+    app[VOICE_SOCKETS].add(ws)
+    try:
+        await ws.send_json(await _payload(app, "assistant_prompt", said))
+        async for message in ws:
+            if message.type == WSMsgType.ERROR:
+                break
+            await _answer(app, ws, conversation, message)
+    except ConnectionResetError:  # the client left mid-reply; its turn is already stored
+        log.info("voice socket lost: %s %s", kind, session_id)
+    log.info("voice socket closed: %s %s", kind, session_id)
     return ws
+
+
+async def _answer(
+    app: web.Application, ws: web.WebSocketResponse, conversation: Conversation, message: Any
+) -> None:
+    """Handle one client message; whatever goes wrong, the client gets an `error` frame."""
+    try:
+        await _handle(app, ws, conversation, message)
+    except (MessageError, FlowError, AudioError) as error:
+        await ws.send_json({"type": "error", "code": error.code, "message": str(error)})
+    except ConnectionResetError:
+        raise
+    except Exception:  # the socket's counterpart of the HTTP error middleware
+        log.exception("voice socket %s %s: unhandled error", conversation.kind,
+                      conversation.session_id)
+        await ws.send_json(
+            {"type": "error", "code": "internal_error",
+             "message": "Something went wrong on our side; please try again."}
+        )
 
 
 async def _handle(
@@ -99,6 +133,7 @@ async def _handle(
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():
             raise MessageError("empty_text", "user_text needs a non-empty text field.")
+        text = text.strip()
     elif kind == "user_audio":
         text = await _transcribe(app, conversation, data)
     else:
@@ -114,8 +149,13 @@ async def _transcribe(
 ) -> str:
     settings = app[SETTINGS]
     encoded = data.get("audio_base64")
-    if not isinstance(encoded, str) or not encoded:
-        raise MessageError("audio_missing", "user_audio needs audio_base64.")
+    if not isinstance(encoded, str):
+        raise MessageError("audio_missing", "user_audio needs audio_base64, a base64 string.")
+    encoded = encoded.strip()
+    if (prefix := _DATA_URL.match(encoded)) is not None:  # FileReader.readAsDataURL output
+        encoded = encoded[prefix.end() :]
+    if not encoded:
+        raise AudioError("audio_empty", "The recording is empty.")
     if len(encoded) > settings.max_audio_bytes * 4 // 3 + 4:
         raise AudioError(
             "audio_too_large", f"Audio is limited to {settings.max_audio_bytes} bytes."
