@@ -108,7 +108,7 @@ class ServerProcess:
         if self.core is not None and os.cpu_count() and os.cpu_count() > self.core:  # type: ignore[operator]
             command = ["taskset", "-c", str(self.core), *command]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: ASYNC220 - starts at once, never waits
             command, env=env, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 60

@@ -38,8 +38,13 @@ async def make_interview(http: aiohttp.ClientSession, base: str, user: str) -> s
 
 
 async def client(
-    http: aiohttp.ClientSession, base: str, user: str, stop_at: float, warm_until: float,
-    latencies: list[float], errors: list[int],
+    http: aiohttp.ClientSession,
+    base: str,
+    user: str,
+    stop_at: float,
+    warm_until: float,
+    latencies: list[float],
+    errors: list[int],
 ) -> None:
     interview = await make_interview(http, base, user)
     while time.monotonic() < stop_at:
@@ -54,7 +59,10 @@ async def client(
             began = time.monotonic()
             async with http.post(
                 f"{base}/api/interviews/sessions/{session}/turn",
-                json={"user_id": user, "user_message": f"My answer {number}: I would measure first."},
+                json={
+                    "user_id": user,
+                    "user_message": f"My answer {number}: I would measure first.",
+                },
             ) as response:
                 body = await response.json()
                 if response.status != 200:
@@ -68,9 +76,12 @@ async def client(
 
 async def run(clients: int, seconds: float, warmup: float) -> None:
     pin_to_core(1)
-    async with PostgresDatabase() as database, ServerProcess(
-        {"DATABASE_URL": database.url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
-    ) as server:
+    async with (
+        PostgresDatabase() as database,
+        ServerProcess(
+            {"DATABASE_URL": database.url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
+        ) as server,
+    ):
         connector = aiohttp.TCPConnector(limit=clients)
         async with aiohttp.ClientSession(connector=connector) as http:
             latencies: list[float] = []
@@ -91,17 +102,29 @@ async def run(clients: int, seconds: float, warmup: float) -> None:
         rate = len(measured) / seconds
         rss = rss_mb(server.pid)
     row = [
-        clients, f"{rate:.0f}", f"{percentile(measured, 50):.1f}", f"{percentile(measured, 99):.1f}",
-        f"{max(measured):.1f}", len(errors), f"{cpu / elapsed * 100:.0f} %", f"{rss:.0f}",
+        clients,
+        f"{rate:.0f}",
+        f"{percentile(measured, 50):.1f}",
+        f"{percentile(measured, 99):.1f}",
+        f"{max(measured):.1f}",
+        len(errors),
+        f"{cpu / elapsed * 100:.0f} %",
+        f"{rss:.0f}",
     ]
     report(
         "rest",
         ["clients", "turns/s", "p50 ms", "p99 ms", "max ms", "errors", "server CPU", "RSS MB"],
         [row],
         {
-            "clients": clients, "seconds": seconds, "turns": len(measured), "turns_per_s": rate,
-            "p50_ms": percentile(measured, 50), "p99_ms": percentile(measured, 99),
-            "max_ms": max(measured), "errors": len(errors), "server_rss_mb": rss,
+            "clients": clients,
+            "seconds": seconds,
+            "turns": len(measured),
+            "turns_per_s": rate,
+            "p50_ms": percentile(measured, 50),
+            "p99_ms": percentile(measured, 99),
+            "max_ms": max(measured),
+            "errors": len(errors),
+            "server_rss_mb": rss,
         },
     )
 

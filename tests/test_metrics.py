@@ -24,11 +24,18 @@ async def test_metrics_count_rest_turns(client: TestClient) -> None:
         assert f"# TYPE {name}" in before
     owner = user()
     _, session_id = await start_interview(client, owner)
-    await post_json(client, f"/api/interviews/sessions/{session_id}/turn",
-                    {"user_id": owner, "user_message": "An answer."})
+    await post_json(
+        client,
+        f"/api/interviews/sessions/{session_id}/turn",
+        {"user_id": owner, "user_message": "An answer."},
+    )
     after = await (await client.get("/metrics")).text()
     labels = 'conversation="interview",path="rest"'
-    assert sample(after, "viva_turns_total", labels) == sample(before, "viva_turns_total", labels) + 1
+    assert (
+        sample(after, "viva_turns_total", labels) == sample(before, "viva_turns_total", labels) + 1
+    )
     collector = 'conversation="collector",path="rest"'
-    assert sample(after, "viva_turns_total", collector) >= sample(
-        before, "viva_turns_total", collector) + 6
+    assert (
+        sample(after, "viva_turns_total", collector)
+        >= sample(before, "viva_turns_total", collector) + 6
+    )

@@ -90,9 +90,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _close_voice_sockets(app: web.Application) -> None:
-    for call in list(app[CALLS]):
+    calls = app[CALLS]
+    for call in list(calls):
         await call.close()
-    for ws in list(app[VOICE_SOCKETS]):
+    sockets = app[VOICE_SOCKETS]
+    for ws in list(sockets):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.storage.models import (
@@ -198,8 +198,8 @@ class InterviewRepository:
         return [_interview(row) for row in rows]
 
 
-_SESSIONS = InterviewSessionRow.__table__
-_TRANSCRIPT = TranscriptEntryRow.__table__
+_SESSIONS = cast(Table, InterviewSessionRow.__table__)
+_TRANSCRIPT = cast(Table, TranscriptEntryRow.__table__)
 # Statements built once: this is the path every turn takes, and SQLAlchemy memoizes the
 # cache key of a statement object, so a prebuilt one skips construction and key hashing.
 _GET_SESSION = select(_SESSIONS).where(
