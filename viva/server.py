@@ -98,6 +98,14 @@ async def _close_voice_sockets(app: web.Application) -> None:
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
 
+async def _warm_up(app: web.Application) -> None:
+    """Load the offline speech models before the first caller waits for them."""
+    for provider in (app[STT], app[TTS]):
+        warm_up = getattr(provider, "warm_up", None)
+        if warm_up is not None:
+            await warm_up()
+
+
 async def _index(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
@@ -116,8 +124,10 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, f"viva: {error}\n")
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     log.info("database: %s", settings.resolved_database_url.split("@")[-1])
+    app = create_app(settings)
+    app.on_startup.append(_warm_up)
     uvloop.install()  # libuv event loop: ~20 % more turns per CPU second than asyncio's own
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
 
 
 if __name__ == "__main__":

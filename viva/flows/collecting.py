@@ -102,7 +102,7 @@ class CollectorService:
                 )
                 message = f"{message} {ready}"
                 if sink:
-                    await sink(ready)
+                    await sink(" " + ready)
             elif sink:
                 await sink(message)
             async with unit_of_work(self.deps) as db:

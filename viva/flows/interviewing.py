@@ -31,6 +31,8 @@ class InterviewReply:
     question_index: int | None
     move: str | None = None
     assistant_entry_id: int | None = None
+    interview_id: str | None = None
+    question_count: int | None = None
 
 
 class InterviewService:
@@ -62,7 +64,17 @@ class InterviewService:
                 SESSION_TYPE, session.id, user_id, [NewTranscript("assistant", message)]
             )
         log.info("interview session %s started (interview %s)", session.id, interview.id)
-        return InterviewReply(session.id, user_id, message, "active", 0, None, entry.id)
+        return InterviewReply(
+            session.id,
+            user_id,
+            message,
+            "active",
+            0,
+            None,
+            entry.id,
+            interview.id,
+            len(interview.questions),
+        )
 
     async def load(self, session_id: str, user_id: str) -> InterviewSession:
         async with self.deps.sessions() as db:
@@ -88,7 +100,12 @@ class InterviewService:
         session = await self.load(session_id, user_id)
         if session.status != "active":
             return InterviewReply(
-                session.id, user_id, "This interview is complete. Thank you!", session.status, None
+                session.id,
+                user_id,
+                "This interview is complete. Thank you!",
+                session.status,
+                None,
+                interview_id=session.interview_id,
             )
         questions = await self.questions(session)
         index = session.question_index
@@ -96,7 +113,17 @@ class InterviewService:
             message = f"Welcome! First question: {questions[0]}"
         else:
             message = f"Welcome back. Question {index + 1} of {len(questions)}: {questions[index]}"
-        return InterviewReply(session.id, user_id, message, "active", index)
+        return InterviewReply(
+            session.id,
+            user_id,
+            message,
+            "active",
+            index,
+            None,
+            None,
+            session.interview_id,
+            len(questions),
+        )
 
     async def turn(
         self, session_id: str, user_id: str, text: str, sink: TextSink | None = None
@@ -152,6 +179,8 @@ class InterviewService:
                 None if after.completed else after.question_index,
                 move.value,
                 entries[-1].id,
+                session.interview_id,
+                len(questions),
             )
 
     async def feedback(self, session_id: str, user_id: str) -> dict[str, Any]:

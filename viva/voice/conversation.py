@@ -88,6 +88,8 @@ class InterviewConversation:
                 "user_id": reply.user_id,
                 "status": reply.status,
                 "question_index": reply.question_index,
+                "question_count": reply.question_count,
+                "interview_id": reply.interview_id,
             },
             reply.assistant_entry_id,
         )

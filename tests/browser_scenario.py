@@ -1,0 +1,374 @@
+"""A whole voice interview in real headless Chromium against the real app, on loopback only.
+
+Run by tests/test_browser.py inside a private network namespace that has only `lo`
+(`unshare -n bash -c 'ip link set lo up && python -m tests.browser_scenario --artifacts DIR'`):
+Chromium offers 127.0.0.1 candidates with --allow-loopback-in-peer-connection and the
+server gathers only 127.0.0.1 (`rtc_host_addresses`), so the call never leaves `lo`.
+
+The microphone is Chromium's fake capture device playing one WAV generated here with
+Piper (`MIC_SCRIPT`). The file starts when the page calls getUserMedia and the page keeps
+that stream from the collector call into the interview call, so the WAV is one timeline:
+each answer sits after the silence the assistant needs to finish its prompt, plus slack.
+An answer that still comes early barges in, which cuts the prompt and keeps the order.
+The role is typed into the text fallback (open recognition of a job title is poor); every
+other answer is spoken.
+
+Prints one JSON line (what was seen, timings, problems) and exits 0 when every check held.
+Screenshots and the WAV go to the artifacts folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, web
+from playwright.async_api import BrowserContext, Page, async_playwright
+
+from tests.speech_samples import speak
+from viva.server import create_app
+from viva.settings import Settings
+from viva.voice.audio import TARGET_RATE
+
+CHROMIUM = "/usr/bin/chromium"
+USER = "browser-tester"
+ROLE = "backend developer"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+# (seconds of silence before, what the candidate says). Silences are the assistant's
+# prompt (measured with Piper's voice) + the end-of-turn window + 2.5–4 s of slack.
+MIC_SCRIPT: tuple[tuple[float, str], ...] = (
+    # greeting "Hi Ada! I'm Viva. … Are you ready to begin?" ends ~6.9 s after the call
+    (9.5, "Yes, I'm ready."),
+    # reply ~3.7 s, the role typed, its reply ~4.5 s
+    (12.0, "A technical interview, please."),
+    (9.0, "Senior level."),  # "Technical it is. What level … senior?" ~5.7 s
+    (8.0, "I use Python."),  # "… Which technologies should the questions cover?" ~4.4 s
+    (7.5, "Two questions, please."),  # "… How many questions would you like …" ~4.0 s
+    # the wrap-up (~8 s), the click on "Start the interview", the interview call's
+    # "Welcome! First question: …" (~7–9 s)
+    (
+        21.0,
+        "I would split the code into modules with clear owners and small public "
+        "interfaces, and review every change that crosses a boundary.",
+    ),
+    # the 1.2 s interview turn window, ~2 s of open recognition, then the acknowledgement
+    # and "Next question: …" (~9 s)
+    (
+        15.5,
+        "I would write each change to a local table with an outbox, publish the "
+        "events from there, and make every consumer safe to retry.",
+    ),
+    # a spare, heard only if an earlier answer was lost
+    (15.5, "I would measure first, then add caching where the profile shows it helps."),
+)
+TRAILING_SILENCE_S = 60.0  # Chromium loops the file; the run ends long before it wraps
+STEP_TIMEOUT_MS = 45_000
+
+
+def write_mic_wav(path: Path) -> list[dict[str, Any]]:
+    """The whole spoken script as one 16 kHz mono WAV; returns when each answer starts."""
+    pieces: list[bytes] = []
+    at = 0.0
+    cues = []
+    for silence, text in MIC_SCRIPT:
+        pieces.append(bytes(int(silence * TARGET_RATE) * 2))
+        at += silence
+        speech = speak(text).data
+        cues.append({"at_s": round(at, 2), "text": text, "seconds": len(speech) / 2 / TARGET_RATE})
+        pieces.append(speech)
+        at += len(speech) / 2 / TARGET_RATE
+    pieces.append(bytes(int(TRAILING_SILENCE_S * TARGET_RATE) * 2))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(TARGET_RATE)
+        out.writeframes(b"".join(pieces))
+    return cues
+
+
+class Scenario:
+    def __init__(self, page: Page, base: str, artifacts: Path) -> None:
+        self.page = page
+        self.base = base
+        self.artifacts = artifacts
+        self.result: dict[str, Any] = {"screenshots": [], "problems": [], "calls": {}}
+        self.started = time.monotonic()
+
+    def check(self, ok: bool, problem: str) -> None:
+        if not ok:
+            self.result["problems"].append(problem)
+
+    async def shot(self, name: str) -> None:
+        path = self.artifacts / f"{len(self.result['screenshots']) + 1:02d}-{name}.png"
+        await self.page.screenshot(path=str(path), full_page=True)
+        self.result["screenshots"].append(str(path))
+
+    async def wait(self, expression: str, what: str, limit_ms: int = STEP_TIMEOUT_MS) -> None:
+        try:
+            await self.page.wait_for_function(expression, timeout=limit_ms)
+        except Exception as error:
+            raise StepFailed(f"timed out waiting for {what}") from error
+
+    async def debug(self) -> dict[str, Any]:
+        return dict(await self.page.evaluate("JSON.parse(JSON.stringify(window.vivaDebug))"))
+
+    def mark(self, name: str) -> None:
+        self.result.setdefault("at_s", {})[name] = round(time.monotonic() - self.started, 1)
+
+    async def run(self) -> None:
+        page = self.page
+        await page.goto(f"{self.base}/")
+        await page.fill("#user-id", USER)
+        await page.dispatch_event("#user-id", "change")
+        await page.wait_for_selector("#interviews-empty", state="visible")
+        await self.shot("dashboard-empty")
+
+        # -- the collector, by voice (and the role typed) ------------------------------
+        await page.fill("#candidate-name", "Ada")
+        await page.click("#new-interview")
+        self.mark("collector_call")
+        await self.wait("vivaDebug.connection === 'connected'", "the collector call to connect")
+        await self.wait(
+            "vivaDebug.state === 'listening' && "
+            "document.querySelector('#call-progress').dataset.field === 'role'",
+            "the collector to ask for the role (after a spoken yes)",
+        )
+        await page.fill("#text-input", ROLE)
+        await page.click("#text-send")
+        await self.wait("vivaDebug.micLevel > 0.02", "the candidate to speak again")
+        await self.shot("collector-call")
+        await self.wait(
+            "!document.querySelector('#start-interview').closest('[hidden]')",
+            "the collector to complete",
+            limit_ms=90_000,
+        )
+        self.mark("collector_completed")
+        collector = await self.debug()
+        await self.shot("collector-completed")
+        self.record_call("collector", collector)
+
+        # -- the interview, by voice --------------------------------------------------
+        await page.click("#start-interview")
+        await self.wait(
+            "vivaDebug.kind === 'interview' && vivaDebug.connection === 'connected'",
+            "the interview call to connect",
+        )
+        self.mark("interview_call")
+        await self.wait(
+            "vivaDebug.events.some(e => e.type === 'user_transcript') && "
+            "vivaDebug.remoteLevel > 0.02",
+            "the first spoken answer, and the reply playing",
+        )
+        await self.shot("interview-call")
+        await self.wait("!document.querySelector('#feedback').hidden", "the feedback", 90_000)
+        self.mark("interview_completed")
+        interview = await self.debug()
+        await self.shot("interview-feedback")
+        self.record_call("interview", interview)
+        self.result["feedback_total"] = (interview.get("feedback") or {}).get("total_score")
+        self.result["interview_session_id"] = interview["sessionId"]
+
+        # -- back to the dashboard, a deep link, an error ---------------------------------
+        await page.click("#back")
+        await page.wait_for_selector("#interview-rows tr", state="visible")
+        self.result["dashboard_rows"] = await page.locator("#interview-rows tr").evaluate_all(
+            "rows => rows.map(r => [...r.cells].slice(0, 5).map(c => c.textContent))"
+        )
+        await self.shot("dashboard-after")
+        link = f"{self.base}/?session={interview['sessionId']}&kind=interview&user_id={USER}"
+        await page.goto(link)
+        await self.wait("!document.querySelector('#feedback').hidden", "feedback via deep link")
+        await page.goto(f"{self.base}/?session=no-such-session&kind=interview&user_id={USER}")
+        await self.wait("!document.querySelector('#call-error').hidden", "the deep-link error")
+        self.result["deep_link_error"] = await page.text_content("#call-error")
+        await self.shot("deep-link-error")
+
+    def record_call(self, kind: str, debug: dict[str, Any]) -> None:
+        events = debug["events"]
+        said = [e["text"] for e in events if e["type"] == "user_transcript"]
+        done = [e for e in events if e["type"] == "assistant_done"]
+        self.result["calls"][kind] = {
+            "timings_ms": debug["timings"],
+            "max_remote_level": round(debug["maxRemoteLevel"], 3),
+            "user_transcripts": said,
+            "assistant_done": [
+                {"at_ms": e["at"], "interrupted": e["interrupted"], "text": e["text"]} for e in done
+            ],
+            "turns": [
+                e.get("expected_field") if kind == "collector" else e.get("question_index")
+                for e in events
+                if e["type"] == "turn"
+            ],
+            "speech_events": sum(1 for e in events if e["type"] == "speech"),
+            "barge_ins": sum(1 for e in events if e["type"] == "barge_in"),
+            "errors": [e for e in events if e["type"] == "error"],
+            "event_types": sorted({e["type"] for e in events}),
+        }
+        self.result["calls"][kind]["max_mic_level"] = round(debug["maxMicLevel"], 3)
+        self.check("ice_connected" in debug["timings"], f"{kind}: ICE never connected")
+        self.check(debug["maxMicLevel"] > 0.01, f"{kind}: the page's microphone stayed silent")
+        self.check(debug["maxRemoteLevel"] > 0.01, f"{kind}: no assistant audio reached the page")
+        self.check(any(e["type"] == "completed" for e in events), f"{kind}: no completed event")
+
+
+class StepFailed(Exception):
+    pass
+
+
+async def verify_stored(base: str, result: dict[str, Any], check: Any) -> None:
+    """What the browser did is what the server stored."""
+    async with ClientSession() as http:
+        listed = await (await http.get(f"{base}/api/interviews", params={"user_id": USER})).json()
+        check(len(listed) == 1, f"expected one interview, the server lists {len(listed)}")
+        if listed:
+            setup = {k: listed[0][k] for k in ("role", "interview_type", "level", "techstack")}
+            result["interview_setup"] = {**setup, "amount": listed[0]["amount"]}
+            check(
+                setup
+                == {
+                    "role": ROLE,
+                    "interview_type": "technical",
+                    "level": "senior",
+                    "techstack": ["Python"],
+                }
+                and listed[0]["amount"] == 2,
+                f"the collector stored the wrong setup: {result['interview_setup']}",
+            )
+        session = result.get("interview_session_id")
+        if session:
+            transcript = await (
+                await http.get(
+                    f"{base}/api/transcripts/interview/{session}", params={"user_id": USER}
+                )
+            ).json()
+            answers = [i["message"] for i in transcript["items"] if i["speaker"] == "user"]
+            result["stored_interview_answers"] = answers
+            check(len(answers) >= 2 and all(answers), f"stored answers: {answers}")
+
+
+def check_calls(result: dict[str, Any], check: Any) -> None:
+    collector = result["calls"].get("collector", {})
+    said = [text.lower() for text in collector.get("user_transcripts", [])]
+    spoken = [text for text in said if text != ROLE]
+    check(len(spoken) == 5, f"collector: expected 5 spoken answers, heard {said}")
+    for expected in ("technical", "senior", "python", "two"):
+        check(any(expected in text for text in spoken), f"collector never heard {expected!r}")
+    check(
+        collector.get("turns")
+        == ["readiness", "role", "interview_type", "level", "techstack", "amount", None],
+        f"collector fields went {collector.get('turns')}",
+    )
+    interview = result["calls"].get("interview", {})
+    answers = interview.get("user_transcripts", [])
+    check(len(answers) >= 2 and all(answers), f"interview: spoken answers {answers}")
+    check(
+        interview.get("turns") == [0, 1, None],
+        f"interview question index went {interview.get('turns')}",
+    )
+    check(isinstance(result.get("feedback_total"), int), "no feedback score shown")
+    check(
+        "No such interview session" in (result.get("deep_link_error") or ""),
+        f"bad deep link showed {result.get('deep_link_error')!r}",
+    )
+
+
+async def serve(tmp: Path) -> web.AppRunner:
+    """The real app: offline providers, SQLite in `tmp`, speech on, ICE on 127.0.0.1 only."""
+    settings = Settings(
+        data_dir=tmp, providers="offline", tts_enabled=True, rtc_host_addresses=("127.0.0.1",)
+    )
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+async def drive(base: str, profile: Path, wav: Path, artifacts: Path) -> Scenario:
+    console: list[str] = []
+    async with async_playwright() as playwright:
+        context: BrowserContext = await playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={wav}"],
+            viewport={"width": 1100, "height": 850},
+        )
+        page = context.pages[0] if context.pages else await context.new_page()
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+        scenario = Scenario(page, base, artifacts)
+        try:
+            await scenario.run()
+        except StepFailed as error:
+            scenario.result["problems"].append(str(error))
+            scenario.result["debug_at_failure"] = await scenario.debug()
+            await scenario.shot("failure")
+        finally:
+            await context.close()
+    scenario.result["console"] = console
+    page_errors = [line for line in console if line.startswith(("pageerror", "error"))]
+    scenario.check(not page_errors, f"errors in the page console: {page_errors}")
+    return scenario
+
+
+async def main(artifacts: Path, wav: Path, tmp: Path) -> dict[str, Any]:
+    runner = await serve(tmp)
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        scenario = await drive(base, tmp / "profile", wav, artifacts)
+        await verify_stored(base, scenario.result, scenario.check)
+    finally:
+        await runner.cleanup()
+    if "debug_at_failure" not in scenario.result:
+        check_calls(scenario.result, scenario.check)
+    scenario.result["seconds"] = round(time.monotonic() - scenario.started, 1)
+    return scenario.result
+
+
+def run(artifacts: Path) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("aioice", "aiortc", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("*.png"):
+        old.unlink()
+    wav = artifacts / "microphone.wav"
+    cues = write_mic_wav(wav)
+    with tempfile.TemporaryDirectory(prefix="viva-browser-") as tmp:
+        result = asyncio.run(main(artifacts, wav, Path(tmp)))
+    result["mic_cues"] = cues
+    result["ok"] = not result["problems"]
+    print(json.dumps(result))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--artifacts", type=Path, default=Path("artifacts/browser"))
+    sys.exit(run(parser.parse_args().artifacts))
