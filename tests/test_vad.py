@@ -12,6 +12,7 @@ import pytest
 from viva.voice.vad import (
     SpeechDiscarded,
     SpeechEnd,
+    SpeechPause,
     SpeechStart,
     VadConfig,
     VadEvent,
@@ -247,3 +248,22 @@ BAD_CONFIGS = [
 def test_config_rejects_bad_values(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         VadConfig(**kwargs)
+
+
+def test_pause_event_comes_before_the_end_with_the_same_speech(speech: Speech) -> None:
+    first = speech("I have worked with Python")
+    second = speech("for about five years.")
+    signal = compose(silence(400), first, silence(700), second, silence(1500))
+    events = run(signal.pcm, VadConfig(silence_ms=1000, pause_ms=400))
+    kinds = [type(e) for e in events]
+    # a pause inside the answer (700 ms < the 1000 ms window), then one at its real end
+    assert kinds == [SpeechStart, SpeechPause, SpeechPause, SpeechEnd], events
+    inner, final = (e for e in events if isinstance(e, SpeechPause))
+    (end,) = ends(events)
+    assert inner.speech_end_ms < final.speech_end_ms == end.speech_end_ms
+    assert final.ms - final.speech_end_ms == 400 and final.ms < end.end_ms
+    assert end.audio.startswith(final.audio)  # the early audio is a prefix of the final
+
+
+def test_no_pause_events_unless_asked(two_answers: Signal) -> None:
+    assert not [e for e in run(two_answers.pcm) if isinstance(e, SpeechPause)]

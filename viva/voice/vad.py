@@ -36,6 +36,7 @@ class VadConfig:
     min_utterance_ms: int = 300
     max_utterance_ms: int = 60000
     sample_rate: int = 16000
+    pause_ms: int | None = None  # emit SpeechPause after this much silence (< silence_ms)
 
     def __post_init__(self) -> None:
         if self.aggressiveness not in (0, 1, 2, 3):
@@ -76,13 +77,31 @@ class SpeechEnd:
 
 
 @dataclass(frozen=True)
+class SpeechPause:
+    """The speaker has been silent for ``pause_ms``: the turn may be ending.
+
+    A caller can start work on ``audio`` early (speculative transcription); if the turn
+    then ends with the same ``speech_end_ms`` the work is still valid, and if speech
+    resumes it is simply discarded.
+    """
+
+    audio: bytes
+    start_ms: int
+    speech_end_ms: int
+    ms: int  # when the pause was noticed
+
+    def __repr__(self) -> str:
+        return f"SpeechPause(start_ms={self.start_ms}, speech_end_ms={self.speech_end_ms})"
+
+
+@dataclass(frozen=True)
 class SpeechDiscarded:
     start_ms: int
     end_ms: int
     speech_end_ms: int
 
 
-VadEvent = SpeechStart | SpeechEnd | SpeechDiscarded
+VadEvent = SpeechStart | SpeechPause | SpeechEnd | SpeechDiscarded
 
 
 class VadState(enum.Enum):
@@ -175,6 +194,7 @@ class VadSegmenter:
         self._recent: deque[bool] = deque(maxlen=self._confirm_frames)
         self._recent_voiced = 0
         self._audio_start_ms = self._onset_ms = self._last_voiced_end_ms = 0
+        self._paused_at = -1
 
     def _quiet_frame(self, frame: bytes, voiced: bool, events: list[VadEvent]) -> None:
         self._ring.append((frame, voiced))
@@ -215,6 +235,22 @@ class VadSegmenter:
             self._finish(end_ms, forced=True, events=events)
         elif end_ms - self._last_voiced_end_ms >= self._silence_ms:
             self._finish(end_ms, forced=False, events=events)
+        elif self._pause_due(end_ms):
+            self._paused_at = self._last_voiced_end_ms
+            events.append(
+                SpeechPause(
+                    b"".join(self._frames), self._onset_ms, self._last_voiced_end_ms, end_ms
+                )
+            )
+
+    def _pause_due(self, end_ms: int) -> bool:
+        pause = self.config.pause_ms
+        return (
+            pause is not None
+            and self._paused_at != self._last_voiced_end_ms
+            and end_ms - self._last_voiced_end_ms >= pause
+            and self._last_voiced_end_ms - self._onset_ms >= self.config.min_utterance_ms
+        )
 
     def _finish(self, end_ms: int, forced: bool, events: list[VadEvent]) -> None:
         speech_end = min(self._last_voiced_end_ms, end_ms)
