@@ -3,6 +3,10 @@
 `Caller` connects to a Viva call over the real signaling WebSocket and a real peer
 connection on loopback, plays queued PCM as its microphone (paced 20 ms frames, silence
 in between), records every audio frame it receives, and collects the server's events.
+
+With ``echo_db`` set, the caller's microphone also picks up what it receives, ``echo_db``
+decibels quieter (a negative number) and one frame late: the residual echo of a speaker
+next to a microphone that a browser's echo cancellation did not remove.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from viva.voice.audio import Pcm, resample_pcm
 
 RATE = 48000
 FRAME = 960
+FRAME_S = FRAME / RATE
 SILENT_RMS = 200.0  # s16 RMS under which a received frame counts as silence
 
 
@@ -34,6 +39,8 @@ class ScriptedMic(MediaStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self._pending = bytearray()
+        self._echo: np.ndarray = np.zeros(0)  # float samples picked up from the speaker
+        self.loudest_echo = 0.0  # RMS of the loudest frame of echo sent so far
         self._start: float | None = None
         self._pts = 0
         self.spoken = asyncio.Event()
@@ -44,6 +51,10 @@ class ScriptedMic(MediaStreamTrack):
         self._pending.extend(data)
         self.spoken.clear()
         return len(data) / 2 / RATE
+
+    def hear(self, samples: np.ndarray) -> None:
+        """Mix these 48 kHz mono samples (float, s16 scale) into what the microphone sends."""
+        self._echo = np.concatenate([self._echo, samples])[-RATE:]  # at most 1 s behind
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
@@ -59,6 +70,13 @@ class ScriptedMic(MediaStreamTrack):
         del self._pending[: FRAME * 2]
         if not self._pending:
             self.spoken.set()
+        if len(self._echo):
+            echo = np.zeros(FRAME)
+            echo[: min(FRAME, len(self._echo))] = self._echo[:FRAME]
+            self._echo = self._echo[FRAME:]
+            self.loudest_echo = max(self.loudest_echo, float(np.sqrt(np.mean(echo**2))))
+            mixed = np.frombuffer(chunk, dtype="<i2") + echo
+            chunk = np.clip(np.round(mixed), -32768, 32767).astype("<i2").tobytes()
         frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME)
         frame.planes[0].update(chunk)
         frame.pts = self._pts
@@ -68,10 +86,13 @@ class ScriptedMic(MediaStreamTrack):
 
 
 class Caller:
-    def __init__(self, http: ClientSession | Any, path: str) -> None:
+    def __init__(
+        self, http: ClientSession | Any, path: str, *, echo_db: float | None = None
+    ) -> None:
         self.http = http
         self.path = path
         self.mic = ScriptedMic()
+        self.echo_gain = None if echo_db is None else 10 ** (echo_db / 20)
         self.pc = RTCPeerConnection()
         self.pc.addTrack(self.mic)
         self.events: list[dict[str, Any]] = []
@@ -92,7 +113,10 @@ class Caller:
         return hello
 
     async def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0, after: int = 0
+        self,
+        predicate: Callable[[dict[str, Any]], bool],
+        timeout: float = 30.0,  # noqa: ASYNC109 (part of the helper's API)
+        after: int = 0,
     ) -> dict[str, Any]:
         """The first event (from index `after`) matching predicate, waiting if needed."""
 
@@ -104,6 +128,10 @@ class Caller:
         event = found()
         assert event is not None
         return event
+
+    def of_type(self, kind: str, after: int = 0) -> list[dict[str, Any]]:
+        """Every event of this type received so far (from index `after`)."""
+        return [e for e in self.events[after:] if e["type"] == kind]
 
     async def send(self, message: dict[str, Any]) -> None:
         assert self.ws is not None
@@ -128,8 +156,18 @@ class Caller:
 
     def speech_seconds(self, start: float, end: float) -> float:
         """Span from the first to the last non-silent frame received in [start, end]."""
-        loud = [moment for moment, rms in self.frames if start <= moment <= end and rms > SILENT_RMS]
-        return (loud[-1] - loud[0] + 0.02) if loud else 0.0
+        loud = [at for at, rms in self.frames if start <= at <= end and rms > SILENT_RMS]
+        return (loud[-1] - loud[0] + FRAME_S) if loud else 0.0
+
+    def speech_frames(self, start: float, end: float) -> float:
+        """Like `speech_seconds`, counted in received frames instead of arrival times.
+
+        Frames are 20 ms of audio each, so this is the span as the audio timeline has it,
+        free of the jitter in when frames happened to arrive.
+        """
+        window = [rms for moment, rms in self.frames if start <= moment <= end]
+        loud = [i for i, rms in enumerate(window) if rms > SILENT_RMS]
+        return (loud[-1] - loud[0] + 1) * FRAME_S if loud else 0.0
 
     async def _read_events(self) -> None:
         assert self.ws is not None
@@ -149,5 +187,11 @@ class Caller:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            if not isinstance(frame, av.AudioFrame):
+                continue
             samples = frame.to_ndarray().astype(np.float64)
             self.frames.append((time.monotonic(), float(np.sqrt(np.mean(samples**2)))))
+            if self.echo_gain is not None:
+                mono = samples.reshape(-1, len(frame.layout.channels)).mean(axis=1)
+                if frame.sample_rate == RATE:
+                    self.mic.hear(mono * self.echo_gain)

@@ -1,28 +1,49 @@
 """WebRTC signaling: one WebSocket per call, for a collector or an interview session.
 
-Client → server: offer {sdp}, candidate {candidate: {candidate, sdpMid, sdpMLineIndex}},
-user_text {text} (the text fallback), ping, hangup.
-Server → client: hello {ice_servers, session fields}, answer {sdp}, state {state},
-speech {event}, user_transcript {text}, assistant_text {text}, assistant_done {text,
-interrupted}, barge_in, turn {status, question_index | expected_field …}, completed,
-error {code, message}, pong.
+Client → server: offer {sdp} (once per call), candidate {candidate: {candidate, sdpMid,
+sdpMLineIndex}}, user_text {text} (the text fallback: a turn like a spoken one, taken after
+the reply in progress), ping, hangup.
+Server → client: hello {ice_servers, completed, session fields}, answer {sdp}, state
+{state: listening | thinking | speaking | ended}, speech {event: start | end},
+user_transcript {text}, assistant_text {text} (each sentence as it starts), assistant_done
+{text, interrupted} (what was heard), barge_in, turn {status, question_index |
+expected_field, …}, completed {…, interview_id for the collector}, error {code, message},
+pong.
+The call ends on hangup, when either side closes the socket, or when the peer connection
+fails or closes (the server then closes the socket with "going away"). A bad message gets
+an `error` and the call goes on; a missing or foreign session closes the socket at once
+with the policy-violation code.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
 
 from viva.api.voice_ws import conversation_for
 from viva.appkeys import CALLS, SETTINGS, STT, TRANSCRIPTS, TTS
 from viva.flows.errors import NotFound
+from viva.metrics import ACTIVE_CALLS
 from viva.voice.call import Call
 
 log = logging.getLogger(__name__)
 MAX_SIGNAL_BYTES = 256 * 1024
+# What a malformed offer or candidate raises in aiortc and its SDP parser.
+_SIGNAL_ERRORS = (
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    InvalidAccessError,
+    InvalidStateError,
+    OperationError,
+)
 
 
 async def interview_call(request: web.Request) -> web.WebSocketResponse:
@@ -35,9 +56,9 @@ async def collector_call(request: web.Request) -> web.WebSocketResponse:
 
 async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
     app = request.app
+    conversation = conversation_for(request, kind)  # a bad user_id is a 400, not a socket
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_SIGNAL_BYTES)
     await ws.prepare(request)
-    conversation = conversation_for(request, kind)
     try:
         said = await conversation.prompt()
     except NotFound as error:
@@ -48,17 +69,33 @@ async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
         if not ws.closed:
             await ws.send_json(event)
 
-    call = Call(conversation, app[SETTINGS], app[STT], app[TTS], app[TRANSCRIPTS], send)
-    app[CALLS].add(call)
-    await send(
-        {
-            "type": "hello",
-            "ice_servers": [dict(server) for server in app[SETTINGS].ice_servers],
-            "completed": said.completed,
-            **said.fields,
-        }
+    calls = app[CALLS]
+
+    def closed(call: Call) -> None:
+        calls.discard(call)
+        ACTIVE_CALLS.dec()
+
+    call = Call(
+        conversation,
+        app[SETTINGS],
+        app[STT],
+        app[TTS],
+        app[TRANSCRIPTS],
+        send,
+        on_closed=closed,
     )
+    calls.add(call)
+    ACTIVE_CALLS.inc()
+    watcher = asyncio.ensure_future(_close_when_ended(call, ws))
     try:
+        await send(
+            {
+                "type": "hello",
+                "ice_servers": [dict(server) for server in app[SETTINGS].ice_servers],
+                "completed": said.completed,
+                **said.fields,
+            }
+        )
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 if not await _handle(call, send, message.data):
@@ -68,10 +105,20 @@ async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
             elif message.type == WSMsgType.ERROR:
                 break
     finally:
-        app[CALLS].discard(call)
+        code = WSCloseCode.GOING_AWAY if call.ended.is_set() else WSCloseCode.OK
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+        # Runs to the end (and leaves CALLS) even if this handler is cancelled meanwhile.
         await call.close()
-        await ws.close()
+        await ws.close(code=code)
     return ws
+
+
+async def _close_when_ended(call: Call, ws: web.WebSocketResponse) -> None:
+    """The media side ended (network lost, peer closed): end the signaling side too."""
+    await call.ended.wait()
+    log.info("[%s] peer connection ended; closing the signaling socket", call.id)
+    await ws.close(code=WSCloseCode.GOING_AWAY, message=b"call ended")
 
 
 async def _handle(call: Call, send: Any, raw: str) -> bool:
@@ -100,7 +147,7 @@ async def _handle(call: Call, send: Any, raw: str) -> bool:
             await send(
                 _error("bad_message", "Expected offer, candidate, user_text, ping or hangup.")
             )
-    except (ValueError, IndexError, KeyError, TypeError, AttributeError) as error:
+    except _SIGNAL_ERRORS as error:
         log.info("[%s] bad signaling message: %s", call.id, error)
         await send(_error("bad_signal", f"Could not use that {kind} message: {error}"))
     return True

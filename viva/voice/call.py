@@ -1,11 +1,40 @@
 """One WebRTC voice call: the peer connection, its tracks and tasks, and the turn loop.
 
-Inbound: remote audio → 16 kHz mono → VAD segmenter → utterances. Each utterance goes
-to speech-to-text (with the conversation's hints), then to the conversation, whose reply
-streams into a `Speaker` (sentences synthesized and queued on the `PlayoutTrack` while
-the rest is still being written). Speech over the assistant that lasts `barge_in_ms`
-stops playback at once; the transcript then keeps only what was played. Everything the
-call starts is owned here and cancelled by `close()`.
+Inbound: remote audio → 16 kHz mono → echo gate → VAD segmenter → utterances. Each
+utterance goes to speech-to-text (with the conversation's hints), then to the
+conversation, whose reply streams into a `Speaker` (sentences synthesized and queued on
+the `PlayoutTrack` while the rest is still being written). Typed `user_text` is a turn
+like a spoken one; turns run one at a time, in order. Everything the call starts is
+owned here; `close()` (idempotent) wraps up a turn in progress and cancels the rest.
+
+Barge-in. Speech over the assistant stops its playback at once when it has lasted
+`barge_in_ms` (from its onset, or from when playback started if the candidate was already
+talking). The assistant's transcript row for that reply is then revised to what was
+played: whole sentences, then the played share of the cut one by words, ending in "…"
+(just "…" if not even a word of it went out). Hanging up mid-reply revises it the same
+way. The prompt a call speaks on (re)joining ("Welcome back. Question 2 of 3: …") is not a
+turn: it restates where the session stands, is never stored (like the WebSocket's
+`assistant_prompt`), so an interrupted prompt revises no row; its `assistant_done` event
+still says what was heard.
+
+Echo. A browser's echo cancellation removes most of the assistant's voice from the
+microphone, but not all of it, and a residual echo that webrtcvad takes for speech would
+interrupt the assistant with its own words. Viva adds two rules of its own:
+
+* Echo gate: while the assistant is speaking (and for ``ECHO_WINDOW_S`` after a sent frame,
+  the time its echo may take to come back), an inbound frame quieter than the loudest
+  recently sent frame minus ``ECHO_MARGIN_DB`` is fed to the VAD as silence: it is what
+  the echo of our own voice would sound like. A candidate speaking over the assistant is
+  far louder at their microphone than its residual echo, so their speech still counts;
+  the utterance keeps the ungated audio for speech-to-text.
+* Speech that starts over playback and ends while playback is still running, without
+  having lasted `barge_in_ms`, is ignored (a short backchannel, a cough, echo the gate let
+  through). Speech that outlasts the reply is a turn like any other.
+
+The gate holds a residual echo up to about 15 dB below the assistant's level (measured
+with a simulated echo path in tests/test_call.py: -20 and -15 dB held, -10 dB barged in);
+the price is that a candidate must speak within ``ECHO_MARGIN_DB`` of the assistant's
+level, as heard on the wire, to interrupt it.
 """
 
 from __future__ import annotations
@@ -19,12 +48,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import av
+import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from viva.flows.errors import FlowError
 from viva.flows.transcripts import TranscriptService
+from viva.metrics import BARGE_INS, TURNS, observe_turn_stages
 from viva.settings import Settings
 from viva.voice.audio import Pcm
 from viva.voice.conversation import Conversation, Said
@@ -38,6 +70,11 @@ from viva.voice.vad import SpeechEnd, SpeechStart, VadConfig, VadSegmenter
 log = logging.getLogger(__name__)
 EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 VAD_RATE = 16000
+_BYTES_PER_MS = VAD_RATE * 2 // 1000
+ECHO_WINDOW_S = 0.5  # how long after a frame is sent its echo may still arrive
+ECHO_MARGIN_DB = 20.0  # inbound this far below the recent outbound level is taken for echo
+CLOSE_GRACE_S = 10.0  # how long close() lets a turn in progress finish storing itself
+CUT_OFF = "…"  # the stored reply when the candidate heard none of it
 
 
 @dataclass(frozen=True)
@@ -59,6 +96,8 @@ class Call:
         tts: TextToSpeech,
         transcripts: TranscriptService,
         send: EventSink,
+        *,
+        on_closed: Callable[[Call], None] | None = None,
     ) -> None:
         self.conversation = conversation
         self.settings = settings
@@ -66,6 +105,7 @@ class Call:
         self.tts = tts
         self.transcripts = transcripts
         self.send = send
+        self.on_closed = on_closed
         self.id = f"{conversation.kind}:{conversation.session_id[:8]}"
         self.pc = RTCPeerConnection(rtc_configuration(settings.ice_servers))
         self.playout = PlayoutTrack(on_played=self._on_played, on_started=self._on_started)
@@ -85,22 +125,34 @@ class Call:
         )
         self.state = "connecting"
         self.completed = False
+        self.ended = asyncio.Event()  # the peer connection failed or closed, or close() ran
+        self._echo_gate = 10 ** (-ECHO_MARGIN_DB / 20)
+        self._heard = bytearray()  # inbound 16 kHz audio, ungated: the utterance in progress
+        self._heard_from_ms = 0  # VAD time of self._heard[0]
+        # between utterances, enough to cover the padding before the next one's onset
+        self._quiet_keep_ms = self.vad.config.pre_speech_ms + 500
         self._utterances: asyncio.Queue[Utterance] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._turn: asyncio.Task[None] | None = None
         self._speaker: Speaker | None = None
         self._turn_number = 0
-        self._overlap_start: int | None = None  # VAD ms when speech began over playback
+        self._overlap_start: int | None = None  # VAD ms when speech and playback overlapped
+        self._started_over_playback = False
         self._barged = False
-        self._greeted = False
-        self._closed = False
+        self._answered = False
+        self._connected = asyncio.Event()
+        self._closing: asyncio.Task[None] | None = None
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_connection_state)
 
     # -- signaling -------------------------------------------------------------------
 
     async def answer(self, sdp: str) -> str:
+        if self._answered:
+            raise InvalidStateError("this call is already connected; start a new call")
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self._answered = True
         self._spawn(self._turn_loop())
         return self.pc.localDescription.sdp
 
@@ -108,30 +160,71 @@ class Call:
         if not candidate or not candidate.get("candidate"):
             return  # end of candidates
         line = str(candidate["candidate"])
-        parsed = candidate_from_sdp(
-            line.split(":", 1)[1] if line.startswith("candidate:") else line
-        )
+        try:
+            parsed = candidate_from_sdp(
+                line.split(":", 1)[1] if line.startswith("candidate:") else line
+            )
+        except AssertionError:  # aiortc's parser asserts on a short line
+            raise ValueError(f"not an ICE candidate: {line[:80]!r}") from None
         parsed.sdpMid = candidate.get("sdpMid")
         parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
         await self.pc.addIceCandidate(parsed)
 
     async def user_text(self, text: str) -> None:
-        """The text fallback: a typed message is a turn like a spoken one."""
+        """The text fallback: a typed message is a turn like a spoken one, taken in order."""
+        if self.completed:
+            await self._event(
+                {"type": "error", "code": "call_completed", "message": "This call is complete."}
+            )
+            return
         now = time.monotonic()
         self._utterances.put_nowait(Utterance(text=text, speech_end=now, turn_end=now))
 
+    @property
+    def closed(self) -> bool:
+        """True once close() has finished: tasks ended, peer connection closed."""
+        return self._closing is not None and self._closing.done()
+
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._speaker:
-            await self._speaker.close()
+        """End the call; every caller waits until it is over. Safe to call any number of times.
+
+        The shutdown is a task of the call's own: a caller cancelled while waiting (a request
+        handler whose client vanished) does not stop it half-way.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._shut_down())
+        await asyncio.shield(self._closing)
+
+    async def _shut_down(self) -> None:
+        try:
+            await self._end_everything()
+        finally:
+            log.info("[%s] call closed", self.id)
+            if self.on_closed is not None:
+                self.on_closed(self)
+
+    async def _end_everything(self) -> None:
+        self.ended.set()
+        turn = self._turn
+        if turn is not None and not turn.done():
+            # Stop talking, but let the turn store the candidate's message and the reply
+            # (revised to what was heard) before the call goes away.
+            self._stop_speaking()
+            try:
+                await asyncio.wait_for(asyncio.shield(turn), CLOSE_GRACE_S)
+            except TimeoutError:
+                log.warning(
+                    "[%s] turn still running after %.0f s; cancelled", self.id, CLOSE_GRACE_S
+                )
+                turn.cancel()
+                await asyncio.gather(turn, return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._speaker:
+            await self._speaker.close()
         self.playout.stop()
         await self.pc.close()
-        log.info("[%s] call closed", self.id)
 
     # -- media -----------------------------------------------------------------------
 
@@ -152,58 +245,93 @@ class Call:
     async def _on_connection_state(self) -> None:
         state = self.pc.connectionState
         log.info("[%s] connection %s", self.id, state)
-        if state == "connected" and not self._greeted:
-            self._greeted = True
-            self._utterances.put_nowait(Utterance())  # the greeting or resume prompt
+        if state == "connected":
+            self._connected.set()
         elif state in ("failed", "closed"):
             await self._event({"type": "state", "state": "ended"})
+            self.ended.set()
 
     async def _receive(self, track: MediaStreamTrack) -> None:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=VAD_RATE)
-        barge_frames = self.settings.barge_in_ms
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            if not isinstance(frame, av.AudioFrame):
+                continue
             for out in resampler.resample(frame):
-                for event in self.vad.feed(bytes(out.planes[0])[: out.samples * 2]):
-                    await self._vad_event(event)
-            if (
-                self._overlap_start is not None
-                and not self._barged
-                and self.vad.in_speech
-                and self.vad.now_ms - self._overlap_start >= barge_frames
-                and self.playout.is_playing
-            ):
+                await self._hear(bytes(out.planes[0])[: out.samples * 2])
+            self._note_overlap()
+            if self._should_barge_in():
                 await self._barge_in()
+
+    async def _hear(self, pcm: bytes) -> None:
+        """Keep the audio, gate out our own echo, and run the VAD on what is left."""
+        self._heard += pcm
+        echo = self.playout.recent_level(ECHO_WINDOW_S)
+        if echo and _rms(pcm) < echo * self._echo_gate:
+            pcm = bytes(len(pcm))
+        for event in self.vad.feed(pcm):
+            await self._vad_event(event)
+        if not self.vad.in_speech:  # forget audio no utterance can start in, a second at a time
+            excess_ms = len(self._heard) // _BYTES_PER_MS - self._quiet_keep_ms
+            if excess_ms >= 1000:
+                del self._heard[: excess_ms * _BYTES_PER_MS]
+                self._heard_from_ms += excess_ms
+
+    def _note_overlap(self) -> None:
+        if self.vad.in_speech and self.playout.is_playing and self._overlap_start is None:
+            self._overlap_start = self.vad.now_ms  # playback began while the candidate spoke
+
+    def _should_barge_in(self) -> bool:
+        return (
+            self._overlap_start is not None
+            and not self._barged
+            and self.vad.in_speech
+            and self.playout.is_playing
+            and self.vad.now_ms - self._overlap_start >= self.settings.barge_in_ms
+        )
 
     async def _vad_event(self, event: object) -> None:
         if isinstance(event, SpeechStart):
             self._barged = False
+            self._started_over_playback = self.playout.is_playing
             self._overlap_start = event.ms if self.playout.is_playing else None
             await self._event({"type": "speech", "event": "start"})
         elif isinstance(event, SpeechEnd):
-            overlapped = self._overlap_start is not None
+            ignored = self._started_over_playback and not self._barged and self.playout.is_playing
             self._overlap_start = None
+            self._started_over_playback = False
             await self._event({"type": "speech", "event": "end"})
-            if overlapped and not self._barged and self.playout.is_playing:
+            if ignored:
                 log.info("[%s] speech under playback ignored (echo or backchannel)", self.id)
+                return
+            if self.completed:
                 return
             now = time.monotonic()
             speech_end = now - (event.end_ms - event.speech_end_ms) / 1000
-            self._utterances.put_nowait(
-                Utterance(Pcm(event.audio, VAD_RATE), None, speech_end, now)
-            )
+            audio = self._heard_between(event.audio_start_ms, event.end_ms)
+            self._utterances.put_nowait(Utterance(Pcm(audio, VAD_RATE), None, speech_end, now))
+
+    def _heard_between(self, start_ms: int, end_ms: int) -> bytes:
+        start = max(0, (start_ms - self._heard_from_ms) * _BYTES_PER_MS)
+        return bytes(self._heard[start : (end_ms - self._heard_from_ms) * _BYTES_PER_MS])
 
     async def _barge_in(self) -> None:
         self._barged = True
-        dropped = self.playout.clear()
-        if self._speaker:
-            self._speaker.interrupt()
+        dropped = self._stop_speaking()
+        BARGE_INS.inc()
         log.info("[%s] barge-in: dropped %d ms of speech", self.id, dropped * 1000 // 48000)
         await self._event({"type": "barge_in"})
         await self._set_state("listening")
+
+    def _stop_speaking(self) -> int:
+        """Drop queued speech and stop synthesis; return the samples dropped."""
+        dropped = self.playout.clear()
+        if self._speaker:
+            self._speaker.interrupt()
+        return dropped
 
     def _on_played(self, tag: object, ms: int, finished: bool) -> None:
         if self._speaker:
@@ -216,18 +344,45 @@ class Call:
     # -- turns -----------------------------------------------------------------------
 
     async def _turn_loop(self) -> None:
-        while not self.completed:
-            utterance = await self._utterances.get()
-            try:
-                await self._take_turn(utterance)
-            except FlowError as error:
-                await self._event({"type": "error", "code": error.code, "message": error.message})
-                await self._set_state("listening")
+        """Once media flows: the greeting or resume prompt, then each turn in order."""
+        await self._connected.wait()
+        utterance = Utterance()
+        while not self.completed and self._closing is None:
+            # A turn runs as its own task so that close() can let it finish storing.
+            self._turn = asyncio.ensure_future(self._run_turn(utterance))
+            await asyncio.shield(self._turn)
+            if not self.completed:
+                utterance = await self._utterances.get()
+
+    async def _run_turn(self, utterance: Utterance) -> None:
+        """One turn; a failed turn is reported to the candidate and the call listens on."""
+        try:
+            await self._take_turn(utterance)
+        except FlowError as error:
+            self._stop_speaking()
+            await self._event({"type": "error", "code": error.code, "message": error.message})
+            await self._set_state("listening")
+        except Exception:
+            log.exception("[%s] turn failed", self.id)
+            self._stop_speaking()
+            await self._event(
+                {
+                    "type": "error",
+                    "code": "turn_failed",
+                    "message": "Something went wrong with that turn. Please say it again.",
+                }
+            )
+            await self._set_state("listening")
 
     async def _take_turn(self, utterance: Utterance) -> None:
         if utterance.pcm is None and utterance.text is None:
             said = await self.conversation.prompt()
-            await self._speak(said.text, said.fields, None, {}, time.monotonic())
+            speaker = self._new_speaker()
+            try:
+                await speaker.push(said.text)
+                await self._speak(speaker, said, {}, time.monotonic())
+            finally:
+                await speaker.close()
             return
         await self._set_state("thinking")
         timings: dict[str, float] = {"end_of_turn": utterance.turn_end}
@@ -245,8 +400,12 @@ class Call:
         assert text is not None
         await self._event({"type": "user_transcript", "text": text})
         speaker = self._new_speaker()
-        said = await self.conversation.turn(text, speaker.push)
-        await self._speak(said.text, said.fields, speaker, timings, utterance.speech_end, said)
+        try:
+            said = await self.conversation.turn(text, speaker.push)
+            TURNS.labels("webrtc", self.conversation.kind).inc()
+            await self._speak(speaker, said, timings, utterance.speech_end)
+        finally:
+            await speaker.close()
 
     def _new_speaker(self) -> Speaker:
         self._turn_number += 1
@@ -257,6 +416,8 @@ class Call:
             streaming=self.settings.streaming_replies,
             on_sentence=self._sentence_started,
         )
+        if self._closing is not None:
+            self._speaker.interrupt()  # the call is ending: store the turn, say nothing
         return self._speaker
 
     async def _sentence_started(self, text: str) -> None:
@@ -264,33 +425,27 @@ class Call:
         await self._event({"type": "assistant_text", "text": text})
 
     async def _speak(
-        self,
-        text: str,
-        fields: dict[str, Any],
-        speaker: Speaker | None,
-        timings: dict[str, float],
-        ended: float,
-        said: Said | None = None,
+        self, speaker: Speaker, said: Said, timings: dict[str, float], ended: float
     ) -> None:
-        """Finish speaking a reply, then store what was heard and when."""
-        if speaker is None:
-            speaker = self._new_speaker()
-            await speaker.push(text)
+        """Finish speaking a reply (or the prompt), then store what was heard and when."""
         await speaker.finish()
-        await self._event({"type": "turn", **fields})
-        entry_id = said.assistant_entry_id if said else None
+        await self._event({"type": "turn", **said.fields})
+        entry_id = said.assistant_entry_id  # None for the prompt: it is not stored
         if entry_id is not None:
-            await self.transcripts.revise(entry_id, timings=self._timings(speaker, timings, ended))
+            stages = self._timings(speaker, timings, ended)
+            observe_turn_stages("webrtc", stages)
+            stalled = {"playout_stalled_ms": round(speaker.times.stalled_s * 1000, 1)}
+            await self.transcripts.revise(entry_id, timings={**stages, **stalled})
         await self.playout.idle.wait()
         heard = speaker.played_text() if speaker.interrupted else speaker.spoken_text()
         await self._event(
             {"type": "assistant_done", "text": heard, "interrupted": speaker.interrupted}
         )
         if entry_id is not None and speaker.interrupted:
-            await self.transcripts.revise(entry_id, message=heard)
-        if said is not None and said.completed:
+            await self.transcripts.revise(entry_id, message=heard or CUT_OFF)
+        if said.completed:
             self.completed = True
-            await self._event({"type": "completed", **fields})
+            await self._event({"type": "completed", **said.fields})
             await self._set_state("ended")
             return
         await self._set_state("listening")
@@ -318,3 +473,8 @@ class Call:
     async def _event(self, event: dict[str, Any]) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await self.send(event)
+
+
+def _rms(pcm: bytes) -> float:
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    return float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0

@@ -6,6 +6,8 @@ frames of 960 samples, paced against a monotonic clock that starts at the first 
 Audio is queued per item (usually one synthesized sentence) with a caller-chosen tag; the
 track reports how much of each item was actually handed to the encoder, which is what the
 transcript must keep when the candidate talks over the assistant and ``clear()`` is called.
+It also remembers how loud the frames it sent recently were (``recent_level``), so a call
+can tell the echo of its own voice from the candidate's.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class _Item:
     tag: object
     chunks: list[bytes]  # FRAME_BYTES each, the last one zero-padded
     samples: int  # real samples, without the padding
+    levels: list[float]  # RMS of each chunk
     sent: int = 0  # chunks already handed out
 
     @property
@@ -72,6 +75,14 @@ class _Item:
 
 def _ms(samples: int) -> int:
     return samples * 1000 // SAMPLE_RATE
+
+
+def _levels(data: bytes) -> list[float]:
+    """RMS of each 20 ms frame of 48 kHz s16 PCM (the last one zero-padded)."""
+    samples = np.frombuffer(data, dtype="<i2").astype(np.float64)
+    padded = np.zeros(-(-len(samples) // FRAME_SAMPLES) * FRAME_SAMPLES)
+    padded[: len(samples)] = samples
+    return [float(x) for x in np.sqrt(np.mean(padded.reshape(-1, FRAME_SAMPLES) ** 2, axis=1))]
 
 
 class PlayoutTrack(MediaStreamTrack):
@@ -92,6 +103,7 @@ class PlayoutTrack(MediaStreamTrack):
         self._sleep = sleep
         self._queue: deque[_Item] = deque()
         self._history: deque[tuple[object, int]] = deque(maxlen=64)
+        self._sent_levels: deque[tuple[float, float]] = deque(maxlen=100)  # (time, RMS), 2 s
         self._start: float | None = None
         self._pts = 0
         self.idle = asyncio.Event()  # set while nothing is queued
@@ -113,11 +125,12 @@ class PlayoutTrack(MediaStreamTrack):
         """
         data = to_playout_pcm(pcm, sample_rate, channels)
         chunks = [data[i : i + FRAME_BYTES] for i in range(0, len(data), FRAME_BYTES)]
-        item = _Item(tag, chunks, len(data) // 2)
+        item = _Item(tag, chunks, len(data) // 2, [])
         if self.readyState != "live" or not chunks:
             self._report(item, finished=not chunks)
             return 0
         chunks[-1] = chunks[-1].ljust(FRAME_BYTES, b"\x00")
+        item.levels = _levels(data)
         self._queue.append(item)
         self.idle.clear()
         return _ms(item.samples)
@@ -140,6 +153,11 @@ class PlayoutTrack(MediaStreamTrack):
             if done_tag == tag:
                 return ms
         return None
+
+    def recent_level(self, seconds: float) -> float:
+        """The loudest frame (RMS, s16 scale) sent in the last `seconds`; 0.0 if none."""
+        since = self._clock() - seconds
+        return max((level for at, level in self._sent_levels if at >= since), default=0.0)
 
     def stop(self) -> None:
         self.clear()
@@ -172,6 +190,7 @@ class PlayoutTrack(MediaStreamTrack):
         if item.sent == 0 and self._on_started is not None:
             self._on_started(item.tag)
         chunk = item.chunks[item.sent]
+        self._sent_levels.append((self._clock(), item.levels[item.sent]))
         item.sent += 1
         if item.sent == len(item.chunks):
             queue.popleft()

@@ -22,6 +22,8 @@ from viva.voice.tts import TextToSpeech
 
 log = logging.getLogger(__name__)
 SentenceCallback = Callable[[str], Awaitable[None]]
+# how many letters' worth of time the pause after these characters takes (measured on Piper)
+_PAUSE_LETTERS = {",": 5, ";": 5, ":": 5, "\u2014": 8, "\u2013": 8}
 
 
 @dataclass
@@ -38,6 +40,7 @@ class SpeakerTimes:
     first_sentence_synthesized: float | None = None
     first_sentence_queued: float | None = None
     first_audio_sent: float | None = None
+    stalled_s: float = 0.0  # how long playback ran dry mid-reply, waiting for speech
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -62,6 +65,7 @@ class Speaker:
         self.interrupted = False
         self._pending: asyncio.Queue[_Sentence | None] = asyncio.Queue()
         self._buffer: list[str] = []
+        self._dry_since: float | None = None
         self._worker = asyncio.create_task(self._synthesize_in_order())
 
     async def push(self, piece: str) -> None:
@@ -93,6 +97,8 @@ class Speaker:
         if not isinstance(tag, tuple) or tag[0] != self.turn:
             return
         self.sentences[tag[1]].played_ms += ms
+        if finished and not self.playout.is_playing and not self._worker.done():
+            self._dry_since = time.monotonic()  # a stall, if more of this reply follows
 
     def on_started(self, tag: object) -> None:
         """PlayoutTrack callback: the first frame of one of this speaker's items went out."""
@@ -120,11 +126,9 @@ class Speaker:
             if sentence.synthesized and sentence.played_ms >= sentence.queued_ms - 20:
                 heard.append(sentence.text)
                 continue
-            words = sentence.text.split()
-            share = sentence.played_ms / max(sentence.queued_ms, 1)
-            kept = words[: int(len(words) * share)]
+            kept = _words_within(sentence.text, sentence.played_ms / max(sentence.queued_ms, 1))
             if kept:
-                heard.append(" ".join(kept) + "…")
+                heard.append(kept + "…")
             break
         return " ".join(heard)
 
@@ -162,11 +166,39 @@ class Speaker:
             whole = len(data) - len(data) % frame_bytes
             rest = data[whole:]
             if whole:
-                sentence.queued_ms += self.playout.enqueue(
-                    data[:whole], rate, (self.turn, index, chunk)
-                )
+                sentence.queued_ms += self._enqueue(data[:whole], rate, (self.turn, index, chunk))
                 chunk += 1
                 if self.times.first_sentence_queued is None:
                     self.times.first_sentence_queued = time.monotonic()
         if rest:
-            sentence.queued_ms += self.playout.enqueue(rest, rate, (self.turn, index, chunk))
+            sentence.queued_ms += self._enqueue(rest, rate, (self.turn, index, chunk))
+
+    def _enqueue(self, pcm: bytes, rate: int, tag: tuple[int, int, int]) -> int:
+        if self._dry_since is not None:  # the candidate heard a gap that was not in the text
+            stall = time.monotonic() - self._dry_since
+            self._dry_since = None
+            self.times.stalled_s += stall
+            if stall >= 0.1:
+                log.info("turn %d: playback ran dry for %d ms mid-reply", self.turn, stall * 1000)
+        return self.playout.enqueue(pcm, rate, tag)
+
+
+def _words_within(text: str, share: float) -> str:
+    """The words of `text` said in the first `share` of its audio, as far as one can tell.
+
+    The voice gives no word timings, so time is apportioned by letters (long words take
+    longer), with the pause at a comma, colon or dash counted as a few letters' worth. On
+    Piper this is off by at most about a syllable (0.3 s), where counting words, as this
+    used to, kept words up to half a second before they were said.
+    """
+    words = text.split()
+    costs = [len(word) + 1 + _PAUSE_LETTERS.get(word[-1], 0) for word in words]
+    budget = sum(costs) * share
+    kept: list[str] = []
+    used = 0
+    for word, cost in zip(words, costs, strict=True):
+        if used + len(word) > budget:
+            break
+        kept.append(word)
+        used += cost
+    return " ".join(kept)
