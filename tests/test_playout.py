@@ -5,6 +5,7 @@ from __future__ import annotations
 import fractions
 import time
 
+import av
 import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
@@ -192,3 +193,27 @@ async def test_real_clock_pacing() -> None:
     elapsed = time.monotonic() - began
     assert first.pts == 0 and last.pts == 99 * FRAME_SAMPLES
     print(f"\nreal clock: 99 frame intervals in {elapsed:.3f} s = {99 / elapsed:.2f} frames/s")
+
+
+async def test_opus_mode_sends_pre_encoded_packets() -> None:
+    """In Opus mode recv() hands aiortc ready packets: speech as queued, then silence."""
+    track = PlayoutTrack(opus=True)
+    seconds = 0.5
+    t = np.arange(int(48000 * seconds)) / 48000
+    tone = (np.sin(2 * np.pi * 440 * t) * 12000).astype("<i2").tobytes()
+    assert track.enqueue(tone, 48000, tag="tone") == 500
+    decoder = av.CodecContext.create("opus", "r")
+    levels: list[float] = []
+    pts: list[int] = []
+    for _ in range(40):
+        packet = await track.recv()
+        assert isinstance(packet, av.Packet)
+        pts.append(int(packet.pts or 0))
+        for frame in decoder.decode(packet):
+            samples = frame.to_ndarray().astype(np.float64)
+            levels.append(float(np.sqrt(np.mean(samples**2))))
+    track.stop()
+    assert pts == [n * 960 for n in range(40)]
+    loud = [n for n, level in enumerate(levels) if level > 0.05]
+    assert 24 <= len(loud) <= 26  # 25 frames of tone (codec delay may shift one)
+    assert max(levels[30:]) < 0.001  # then the pre-encoded silence

@@ -108,7 +108,9 @@ class Call:
         self.on_closed = on_closed
         self.id = f"{conversation.kind}:{conversation.session_id[:8]}"
         self.pc = RTCPeerConnection(rtc_configuration(settings.ice_servers))
-        self.playout = PlayoutTrack(on_played=self._on_played, on_started=self._on_started)
+        self.playout = PlayoutTrack(
+            on_played=self._on_played, on_started=self._on_started, opus=True
+        )
         self.pc.addTrack(self.playout)
         silence = (
             settings.vad_silence_ms_collector

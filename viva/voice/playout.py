@@ -24,6 +24,9 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from viva.voice.opus import OpusFrames, silence_packet
+from viva.voice.opus import packet as opus_packet
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48000
@@ -66,6 +69,7 @@ class _Item:
     chunks: list[bytes]  # FRAME_BYTES each, the last one zero-padded
     samples: int  # real samples, without the padding
     levels: list[float]  # RMS of each chunk
+    packets: list[bytes] | None = None  # the chunks as Opus packets, when pre-encoded
     sent: int = 0  # chunks already handed out
 
     @property
@@ -93,12 +97,16 @@ class PlayoutTrack(MediaStreamTrack):
         on_played: PlayedCallback | None = None,
         *,
         on_started: StartedCallback | None = None,
+        opus: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         super().__init__()
         self._on_played = on_played
         self._on_started = on_started
+        # Pre-encoded mode: recv() returns Opus av.Packets (see voice/opus.py).
+        self._opus = OpusFrames() if opus else None
+        self._silence_packet = silence_packet() if opus else b""
         self._clock = clock
         self._sleep = sleep
         self._queue: deque[_Item] = deque()
@@ -118,19 +126,32 @@ class PlayoutTrack(MediaStreamTrack):
         """Audio still to be sent, across all queued items."""
         return _ms(sum(item.samples - item.played_samples for item in self._queue))
 
+    def prepare(self, pcm: bytes, sample_rate: int, channels: int = 1) -> _Item:
+        """Resample, frame and (in Opus mode) encode audio: CPU work, safe in a thread."""
+        data = to_playout_pcm(pcm, sample_rate, channels)
+        chunks = [data[i : i + FRAME_BYTES] for i in range(0, len(data), FRAME_BYTES)]
+        item = _Item(None, chunks, len(data) // 2, [])
+        if chunks:
+            chunks[-1] = chunks[-1].ljust(FRAME_BYTES, b"\x00")
+            item.levels = _levels(data)
+            if self._opus is not None:
+                packets = self._opus.encode(b"".join(chunks))[: len(chunks)]
+                item.packets = packets + [self._silence_packet] * (len(chunks) - len(packets))
+        return item
+
     def enqueue(self, pcm: bytes, sample_rate: int, tag: object = None, channels: int = 1) -> int:
         """Queue s16 PCM (any rate, mono or interleaved stereo); return the ms queued.
 
         Empty audio is reported finished at once; on a stopped track it is reported unplayed.
         """
-        data = to_playout_pcm(pcm, sample_rate, channels)
-        chunks = [data[i : i + FRAME_BYTES] for i in range(0, len(data), FRAME_BYTES)]
-        item = _Item(tag, chunks, len(data) // 2, [])
-        if self.readyState != "live" or not chunks:
-            self._report(item, finished=not chunks)
+        return self.enqueue_prepared(self.prepare(pcm, sample_rate, channels), tag)
+
+    def enqueue_prepared(self, item: _Item, tag: object = None) -> int:
+        """Queue audio made ready by `prepare` (usually in a worker thread)."""
+        item.tag = tag
+        if self.readyState != "live" or not item.chunks:
+            self._report(item, finished=not item.chunks)
             return 0
-        chunks[-1] = chunks[-1].ljust(FRAME_BYTES, b"\x00")
-        item.levels = _levels(data)
         self._queue.append(item)
         self.idle.clear()
         return _ms(item.samples)
@@ -163,7 +184,7 @@ class PlayoutTrack(MediaStreamTrack):
         self.clear()
         super().stop()
 
-    async def recv(self) -> av.AudioFrame:
+    async def recv(self) -> av.AudioFrame | av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
@@ -175,21 +196,25 @@ class PlayoutTrack(MediaStreamTrack):
                 await self._sleep(wait)
             elif wait < -_MAX_LAG_S:  # after a long stall, re-anchor instead of bursting
                 self._start -= wait
+        chunk, encoded = self._next_chunk()
+        if self._opus is not None:
+            return opus_packet(encoded or self._silence_packet, self._pts)
         frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
-        frame.planes[0].update(self._next_chunk())
+        frame.planes[0].update(chunk)
         frame.pts = self._pts
         frame.sample_rate = SAMPLE_RATE
         frame.time_base = TIME_BASE
         return frame
 
-    def _next_chunk(self) -> bytes:
+    def _next_chunk(self) -> tuple[bytes, bytes | None]:
         queue = self._queue
         if not queue:
-            return _SILENCE
+            return _SILENCE, None
         item = queue[0]
         if item.sent == 0 and self._on_started is not None:
             self._on_started(item.tag)
         chunk = item.chunks[item.sent]
+        encoded = item.packets[item.sent] if item.packets else None
         self._sent_levels.append((self._clock(), item.levels[item.sent]))
         item.sent += 1
         if item.sent == len(item.chunks):
@@ -197,7 +222,7 @@ class PlayoutTrack(MediaStreamTrack):
             if not queue:
                 self.idle.set()
             self._report(item, finished=True)
-        return chunk
+        return chunk, encoded
 
     def _report(self, item: _Item, finished: bool) -> None:
         ms = _ms(item.played_samples)

@@ -166,21 +166,25 @@ class Speaker:
             whole = len(data) - len(data) % frame_bytes
             rest = data[whole:]
             if whole:
-                sentence.queued_ms += self._enqueue(data[:whole], rate, (self.turn, index, chunk))
+                sentence.queued_ms += await self._enqueue(
+                    data[:whole], rate, (self.turn, index, chunk)
+                )
                 chunk += 1
                 if self.times.first_sentence_queued is None:
                     self.times.first_sentence_queued = time.monotonic()
         if rest:
-            sentence.queued_ms += self._enqueue(rest, rate, (self.turn, index, chunk))
+            sentence.queued_ms += await self._enqueue(rest, rate, (self.turn, index, chunk))
 
-    def _enqueue(self, pcm: bytes, rate: int, tag: tuple[int, int, int]) -> int:
+    async def _enqueue(self, pcm: bytes, rate: int, tag: tuple[int, int, int]) -> int:
+        # resampling and Opus encoding of a sentence take milliseconds: not on the loop
+        prepared = await asyncio.to_thread(self.playout.prepare, pcm, rate)
         if self._dry_since is not None:  # the candidate heard a gap that was not in the text
             stall = time.monotonic() - self._dry_since
             self._dry_since = None
             self.times.stalled_s += stall
             if stall >= 0.1:
                 log.info("turn %d: playback ran dry for %d ms mid-reply", self.turn, stall * 1000)
-        return self.playout.enqueue(pcm, rate, tag)
+        return self.playout.enqueue_prepared(prepared, tag)
 
 
 def _words_within(text: str, share: float) -> str:
