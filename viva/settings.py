@@ -55,6 +55,7 @@ class Settings:
     vad_pre_speech_ms: int = 300
     vad_min_utterance_ms: int = 300
     barge_in_ms: int = 400
+    early_transcript_ms: int = 400  # 0: off. Transcribe after this much silence, speculatively
     streaming_replies: bool = True
 
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -121,6 +122,9 @@ class Settings:
                 "VIVA_VAD_SILENCE_MS_INTERVIEW", cls.vad_silence_ms_interview, 200, 10000
             ),
             barge_in_ms=reader.integer("VIVA_BARGE_IN_MS", cls.barge_in_ms, 60, 5000),
+            early_transcript_ms=reader.integer(
+                "VIVA_EARLY_TRANSCRIPT_MS", cls.early_transcript_ms, 0, 10000
+            ),
             streaming_replies=reader.flag("VIVA_STREAMING", cls.streaming_replies),
         )
         if settings.providers == "openai" and not settings.openai_api_key:

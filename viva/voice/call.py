@@ -65,7 +65,7 @@ from viva.voice.playout import PlayoutTrack
 from viva.voice.speaker import Speaker
 from viva.voice.stt import SpeechToText
 from viva.voice.tts import TextToSpeech
-from viva.voice.vad import SpeechEnd, SpeechStart, VadConfig, VadSegmenter
+from viva.voice.vad import SpeechEnd, SpeechPause, SpeechStart, VadConfig, VadSegmenter
 
 log = logging.getLogger(__name__)
 EventSink = Callable[[dict[str, Any]], Awaitable[None]]
@@ -85,6 +85,7 @@ class Utterance:
     text: str | None = None
     speech_end: float = 0.0  # monotonic time the candidate stopped speaking
     turn_end: float = 0.0  # monotonic time the silence window was met
+    early: asyncio.Task[str] | None = None  # transcription started at the pause, if still valid
 
 
 class Call:
@@ -123,8 +124,15 @@ class Call:
                 pre_speech_ms=settings.vad_pre_speech_ms,
                 silence_ms=silence,
                 min_utterance_ms=settings.vad_min_utterance_ms,
+                pause_ms=(
+                    settings.early_transcript_ms
+                    if 0 < settings.early_transcript_ms < silence
+                    else None
+                ),
             )
         )
+        # speculative transcription: (speech_end_ms it covers, task), see _vad_event
+        self._early: tuple[int, asyncio.Task[str]] | None = None
         self.state = "connecting"
         self.completed = False
         self.ended = asyncio.Event()  # the peer connection failed or closed, or close() ran
@@ -220,6 +228,7 @@ class Call:
                 )
                 turn.cancel()
                 await asyncio.gather(turn, return_exceptions=True)
+        self._drop_early()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -296,6 +305,21 @@ class Call:
         )
 
     async def _vad_event(self, event: object) -> None:
+        """React to the segmenter.
+
+        Early transcription: when the candidate has been quiet for `early_transcript_ms`
+        (shorter than the silence window that ends the turn), the utterance so far goes to
+        speech-to-text at once. If the turn then ends with no more speech, that transcript
+        is the turn's and the silence window has hidden the transcription time; if the
+        candidate goes on, it is dropped. The cost is one extra transcription per pause.
+        """
+        if isinstance(event, SpeechPause):
+            self._drop_early()
+            if not (self._started_over_playback and self.playout.is_playing) and not self.completed:
+                audio = self._heard_between(event.audio_start_ms, event.ms)
+                task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
+                self._early = (event.speech_end_ms, task)
+            return
         if isinstance(event, SpeechStart):
             self._barged = False
             self._started_over_playback = self.playout.is_playing
@@ -314,7 +338,22 @@ class Call:
             now = time.monotonic()
             speech_end = now - (event.end_ms - event.speech_end_ms) / 1000
             audio = self._heard_between(event.audio_start_ms, event.end_ms)
-            self._utterances.put_nowait(Utterance(Pcm(audio, VAD_RATE), None, speech_end, now))
+            early = None
+            if self._early is not None and self._early[0] == event.speech_end_ms:
+                early = self._early[1]
+                self._early = None
+            self._drop_early()
+            self._utterances.put_nowait(
+                Utterance(Pcm(audio, VAD_RATE), None, speech_end, now, early)
+            )
+
+    def _drop_early(self) -> None:
+        if self._early is not None:
+            self._early[1].cancel()
+            self._early = None
+
+    async def _transcribe(self, pcm: Pcm) -> str:
+        return (await self.stt.transcribe(pcm, await self.conversation.hints())).strip()
 
     def _heard_between(self, start_ms: int, end_ms: int) -> bytes:
         start = max(0, (start_ms - self._heard_from_ms) * _BYTES_PER_MS)
@@ -389,9 +428,11 @@ class Call:
         await self._set_state("thinking")
         timings: dict[str, float] = {"end_of_turn": utterance.turn_end}
         text = utterance.text
-        if utterance.pcm is not None:
-            hints = await self.conversation.hints()
-            text = (await self.stt.transcribe(utterance.pcm, hints)).strip()
+        if utterance.early is not None:
+            text = await utterance.early
+            timings["transcript"] = time.monotonic()
+        elif utterance.pcm is not None:
+            text = await self._transcribe(utterance.pcm)
             timings["transcript"] = time.monotonic()
             if not text:
                 await self._event(

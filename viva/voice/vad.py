@@ -89,6 +89,7 @@ class SpeechPause:
     start_ms: int
     speech_end_ms: int
     ms: int  # when the pause was noticed
+    audio_start_ms: int  # where ``audio`` begins
 
     def __repr__(self) -> str:
         return f"SpeechPause(start_ms={self.start_ms}, speech_end_ms={self.speech_end_ms})"
@@ -239,7 +240,11 @@ class VadSegmenter:
             self._paused_at = self._last_voiced_end_ms
             events.append(
                 SpeechPause(
-                    b"".join(self._frames), self._onset_ms, self._last_voiced_end_ms, end_ms
+                    b"".join(self._frames),
+                    self._onset_ms,
+                    self._last_voiced_end_ms,
+                    end_ms,
+                    self._audio_start_ms,
                 )
             )
 
