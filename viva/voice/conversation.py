@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from viva.flows.collecting import CollectorService
-from viva.flows.interviewing import InterviewService
+from viva.flows.collecting import CollectorReply, CollectorService
+from viva.flows.interviewing import InterviewReply, InterviewService
 from viva.flows.turns import TextSink
 from viva.voice.stt import SpeechHints
 
@@ -38,15 +38,31 @@ class Conversation(Protocol):
     async def hints(self) -> SpeechHints: ...
 
 
-class CollectorConversation:
-    kind = "collector"
+class _ServiceConversation:
+    """Shared plumbing: a service, a session and its owner; subclasses shape the fields."""
 
-    def __init__(self, service: CollectorService, session_id: str, user_id: str) -> None:
+    kind: str
+
+    def __init__(self, service: Any, session_id: str, user_id: str) -> None:
         self.service = service
         self.session_id = session_id
         self.user_id = user_id
 
     def _said(self, reply: Any) -> Said:
+        raise NotImplementedError
+
+    async def prompt(self) -> Said:
+        return self._said(await self.service.prompt(self.session_id, self.user_id))
+
+    async def turn(self, text: str, sink: TextSink | None = None) -> Said:
+        return self._said(await self.service.turn(self.session_id, self.user_id, text, sink))
+
+
+class CollectorConversation(_ServiceConversation):
+    kind = "collector"
+    service: CollectorService
+
+    def _said(self, reply: CollectorReply) -> Said:
         return Said(
             reply.message,
             reply.completed,
@@ -60,26 +76,16 @@ class CollectorConversation:
             reply.assistant_entry_id,
         )
 
-    async def prompt(self) -> Said:
-        return self._said(await self.service.prompt(self.session_id, self.user_id))
-
-    async def turn(self, text: str, sink: TextSink | None = None) -> Said:
-        return self._said(await self.service.turn(self.session_id, self.user_id, text, sink))
-
     async def hints(self) -> SpeechHints:
         session = await self.service.load(self.session_id, self.user_id)
         return SpeechHints(expected=session.state.get("expected_field"))
 
 
-class InterviewConversation:
+class InterviewConversation(_ServiceConversation):
     kind = "interview"
+    service: InterviewService
 
-    def __init__(self, service: InterviewService, session_id: str, user_id: str) -> None:
-        self.service = service
-        self.session_id = session_id
-        self.user_id = user_id
-
-    def _said(self, reply: Any) -> Said:
+    def _said(self, reply: InterviewReply) -> Said:
         return Said(
             reply.message,
             reply.status == "completed",
@@ -93,12 +99,6 @@ class InterviewConversation:
             },
             reply.assistant_entry_id,
         )
-
-    async def prompt(self) -> Said:
-        return self._said(await self.service.prompt(self.session_id, self.user_id))
-
-    async def turn(self, text: str, sink: TextSink | None = None) -> Said:
-        return self._said(await self.service.turn(self.session_id, self.user_id, text, sink))
 
     async def hints(self) -> SpeechHints:
         question = await self.service.current_question(self.session_id, self.user_id)
