@@ -88,6 +88,7 @@ class ServerProcess:
 
     env: Mapping[str, str]
     core: int | None = 0
+    module: str = "viva.server"  # or a wrapper that takes the same arguments
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = RESULTS / "server.log"
@@ -104,7 +105,7 @@ class ServerProcess:
     async def __aenter__(self) -> ServerProcess:
         self.port = self.port or free_port()
         RESULTS.mkdir(exist_ok=True)
-        command = [sys.executable, "-m", "viva.server", "--port", str(self.port)]
+        command = [sys.executable, "-m", self.module, "--port", str(self.port)]
         if self.core is not None and os.cpu_count() and os.cpu_count() > self.core:  # type: ignore[operator]
             command = ["taskset", "-c", str(self.core), *command]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
