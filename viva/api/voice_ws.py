@@ -13,14 +13,16 @@ import binascii
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from viva.api.parsing import user_id
 from viva.api.speaking import spoken
-from viva.appkeys import COLLECTOR, INTERVIEWS, SETTINGS, STT, VOICE_SOCKETS
+from viva.appkeys import COLLECTOR, INTERVIEWS, SETTINGS, STT, TRANSCRIPTS, VOICE_SOCKETS
 from viva.flows.errors import FlowError, InvalidInput, NotFound
+from viva.metrics import ACTIVE_SOCKETS, TURNS, observe_turn_stages
 from viva.voice.audio import AudioError, decode_audio
 from viva.voice.conversation import (
     CollectorConversation,
@@ -45,8 +47,9 @@ class MessageError(Exception):
 
 def conversation_for(request: web.Request, kind: str) -> Conversation:
     """The conversation a voice route names (session id in the path, ?user_id= owner)."""
-    return session_conversation(request.app, kind, request.match_info["session_id"],
-                                user_id(request))
+    return session_conversation(
+        request.app, kind, request.match_info["session_id"], user_id(request)
+    )
 
 
 def session_conversation(
@@ -81,6 +84,7 @@ async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
         return ws
     log.info("voice socket open: %s %s", kind, session_id)
     app[VOICE_SOCKETS].add(ws)
+    ACTIVE_SOCKETS.inc()
     try:
         await ws.send_json(await _payload(app, "assistant_prompt", said))
         async for message in ws:
@@ -89,6 +93,8 @@ async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
             await _answer(app, ws, conversation, message)
     except ConnectionResetError:  # the client left mid-reply; its turn is already stored
         log.info("voice socket lost: %s %s", kind, session_id)
+    finally:
+        ACTIVE_SOCKETS.dec()
     log.info("voice socket closed: %s %s", kind, session_id)
     return ws
 
@@ -104,11 +110,15 @@ async def _answer(
     except ConnectionResetError:
         raise
     except Exception:  # the socket's counterpart of the HTTP error middleware
-        log.exception("voice socket %s %s: unhandled error", conversation.kind,
-                      conversation.session_id)
+        log.exception(
+            "voice socket %s %s: unhandled error", conversation.kind, conversation.session_id
+        )
         await ws.send_json(
-            {"type": "error", "code": "internal_error",
-             "message": "Something went wrong on our side; please try again."}
+            {
+                "type": "error",
+                "code": "internal_error",
+                "message": "Something went wrong on our side; please try again.",
+            }
         )
 
 
@@ -125,6 +135,7 @@ async def _handle(
         raise MessageError("malformed_json", "Messages must be JSON objects.") from None
     if not isinstance(data, dict):
         raise MessageError("malformed_json", "Messages must be JSON objects.")
+    received = time.monotonic()
     kind = data.get("type")
     if kind == "ping":
         await ws.send_json({"type": "pong"})
@@ -138,10 +149,37 @@ async def _handle(
         text = await _transcribe(app, conversation, data)
     else:
         raise MessageError("unknown_type", "type must be user_audio, user_text or ping.")
+    transcribed = time.monotonic()
     said = await conversation.turn(text)
-    await ws.send_json(await _payload(app, "assistant_turn", said, user_text=text))
+    replied = time.monotonic()
+    payload = await _payload(app, "assistant_turn", said, user_text=text)
+    await ws.send_json(payload)
+    await _record(app, conversation, said, received, transcribed, replied)
     if said.completed:
         await ws.send_json({"type": "completed", **said.fields})
+
+
+async def _record(
+    app: web.Application,
+    conversation: Conversation,
+    said: Said,
+    received: float,
+    transcribed: float,
+    replied: float,
+) -> None:
+    """Store and export the turn's stages, in ms from the moment the message arrived."""
+    sent = time.monotonic()
+    stages = {
+        "transcript": round((transcribed - received) * 1000, 1),
+        "reply_text": round((replied - received) * 1000, 1),
+        "reply_sent": round((sent - received) * 1000, 1),
+    }
+    TURNS.labels("websocket", conversation.kind).inc()
+    observe_turn_stages("websocket", stages)
+    if said.assistant_entry_id is not None:
+        await app[TRANSCRIPTS].revise(
+            said.assistant_entry_id, timings={"message_received": 0.0, **stages}
+        )
 
 
 async def _transcribe(
