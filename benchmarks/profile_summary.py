@@ -39,7 +39,7 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("speech queuing (to_playout_pcm, enqueue)", ("viva/voice/playout.py",)),
     (
         "executor hand-off (run_in_executor)",
-        ("run_in_executor", "_chain_future", "_copy_future_state", "futures.py"),
+        ("run_in_executor", "_chain_future", "_copy_future_state", "concurrent/futures/"),
     ),
     (
         "RTP send (aiortc sender, audio level)",
@@ -60,6 +60,7 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("database (SQLAlchemy, aiosqlite, asyncpg)", ("sqlalchemy/", "aiosqlite", "asyncpg")),
     ("turn logic (viva flows, speaker, call)", ("viva/",)),
+    ("garbage collection", ("gc_collect",)),
     ("aiohttp (signalling, WebSocket)", ("aiohttp/",)),
 )
 ROOT = (
