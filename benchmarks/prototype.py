@@ -15,6 +15,9 @@ chosen with VIVA_PROTOTYPE (comma separated; default send,receive,prefetch):
            no 48 kHz stereo → 16 kHz resampling.
 * prefetch the receiver's jitter buffer releases a frame after 1 more instead of 4
            (aiortc's default holds 80 ms of the candidate's audio before the VAD sees it).
+* echo     PlayoutTrack.recent_level (the echo gate's "loudest frame sent lately", asked
+           for every received frame) walks the kept levels newest first and stops at the
+           window's start, instead of all 100 every time.
 * gc       gc.freeze() once started (the imported modules, SQLAlchemy and SDK objects
            leave the collector's view) and a 10× larger first-generation threshold: media
            makes many short-lived objects, and full collections walked the whole heap.
@@ -35,7 +38,7 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from viva import server
 from viva.voice import playout
 
-CHANGES = ("send", "receive", "prefetch", "gc")
+CHANGES = ("send", "receive", "prefetch", "echo", "gc")
 SILENCE = bytes(playout.FRAME_BYTES)
 
 
@@ -159,12 +162,26 @@ def patch_gc() -> None:
     server.create_app = create_app  # type: ignore[assignment]
 
 
+def patch_echo() -> None:
+    def recent_level(self: Any, seconds: float) -> float:
+        since = self._clock() - seconds
+        loudest = 0.0
+        for at, level in reversed(self._sent_levels):
+            if at < since:
+                break
+            loudest = max(loudest, level)
+        return loudest
+
+    playout.PlayoutTrack.recent_level = recent_level  # type: ignore[method-assign]
+
+
 def apply(changes: str) -> list[str]:
     chosen = [c.strip() for c in changes.split(",") if c.strip()]
     patches = {
         "send": patch_send,
         "receive": patch_receive,
         "prefetch": patch_prefetch,
+        "echo": patch_echo,
         "gc": patch_gc,
     }
     for change in chosen:
