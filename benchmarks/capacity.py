@@ -365,7 +365,7 @@ def main() -> None:
         "--prototype",
         metavar="CHANGES",
         help="run benchmarks.prototype with these changes (send,receive,prefetch) instead of "
-        "viva.server: what the proposed media changes would buy",
+        "server: what the proposed media changes would buy",
     )
     parser.add_argument("--timeout", type=float, default=90.0)
     asyncio.run(run(parser.parse_args()))

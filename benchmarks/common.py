@@ -84,11 +84,11 @@ class PostgresDatabase:
 
 @dataclass
 class ServerProcess:
-    """`python -m viva.server` in its own process, optionally pinned to one core."""
+    """`python -m server` in its own process, optionally pinned to one core."""
 
     env: Mapping[str, str]
     core: int | None = 0
-    module: str = "viva.server"  # or a wrapper that takes the same arguments
+    module: str = "server"  # or a wrapper that takes the same arguments
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = RESULTS / "server.log"

@@ -32,7 +32,7 @@ from aiortc.rtp import RtpPacket, compute_audio_level_dbov
 
 from benchmarks.common import report
 from benchmarks.fake_provider import voiced_buzz
-from viva.voice.vad import VadConfig, VadSegmenter
+from voice.vad import VadConfig, VadSegmenter
 
 RATE = 48000
 FRAME = 960

@@ -35,8 +35,8 @@ import av
 from aiortc import rtcrtpreceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 
-from viva import server
-from viva.voice import playout
+import server
+from voice import playout
 
 CHANGES = ("send", "receive", "prefetch", "echo", "gc")
 SILENCE = bytes(playout.FRAME_BYTES)

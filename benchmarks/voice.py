@@ -42,7 +42,7 @@ from benchmarks.common import (
 from benchmarks.fake_provider import loop_lag
 from tests.rtc_peer import SILENT_RMS, Caller
 from tests.speech_samples import speak
-from viva.voice.audio import resample_pcm
+from voice.audio import resample_pcm
 
 RATE = 48000
 FRAME = 960
@@ -156,11 +156,11 @@ def result_name(benchmark: str, *variants: str) -> str:
 
 
 def server_label(prototype: str | None) -> str:
-    return "viva.server" if prototype is None else f"benchmarks.prototype ({prototype})"
+    return "server" if prototype is None else f"benchmarks.prototype ({prototype})"
 
 
 def server_env(provider: ProviderProcess, data_dir: Path, **settings: str) -> dict[str, str]:
-    """Environment for `python -m viva.server` against the fake provider, on loopback."""
+    """Environment for `python -m server` against the fake provider, on loopback."""
     return {
         "OPENAI_API_KEY": "benchmark",
         "OPENAI_BASE_URL": provider.base_url,

@@ -65,7 +65,7 @@ from benchmarks.voice import (
     take_turn,
     voice_server,
 )
-from viva.voice.sentences import SentenceSplitter
+from voice.sentences import SentenceSplitter
 
 ACKS = {
     "one sentence": "Thanks, putting the slow work on a queue with retries is a sensible way to "
@@ -263,7 +263,7 @@ def main() -> None:
         "--prototype",
         metavar="CHANGES",
         help="run benchmarks.prototype with these changes (send,receive,prefetch) instead of "
-        "viva.server: what the proposed media changes would buy",
+        "server: what the proposed media changes would buy",
     )
     parser.add_argument("--timeout", type=float, default=60.0)
     asyncio.run(run(parser.parse_args()))

@@ -33,10 +33,10 @@ from typing import Any
 from aiohttp import ClientSession, web
 from playwright.async_api import BrowserContext, Page, async_playwright
 
+from server import create_app
+from settings import Settings
 from tests.speech_samples import speak
-from viva.server import create_app
-from viva.settings import Settings
-from viva.voice.audio import TARGET_RATE
+from voice.audio import TARGET_RATE
 
 CHROMIUM = "/usr/bin/chromium"
 USER = "browser-tester"

@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from viva.server import create_app
-from viva.settings import Settings
+from server import create_app
+from settings import Settings
 
 PG_HOST = os.environ.get("VIVA_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("VIVA_TEST_PG_PORT", "5432"))

@@ -23,7 +23,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from viva.voice.audio import Pcm, resample_pcm
+from voice.audio import Pcm, resample_pcm
 
 RATE = 48000
 FRAME = 960

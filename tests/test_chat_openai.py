@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
+from flows.collector_nlu import Intent
+from flows.feedback import CATEGORIES, Feedback
+from flows.providers.base import ProviderError, openai_client
+from flows.providers.chat import Chat
+from flows.providers.offline_chat import OfflineChat
+from flows.providers.openai_chat import OpenAIChat, parse_questions, parse_reading
+from flows.question_bank import InterviewSetup
+from settings import Settings
 from tests.fake_openai import CHAT, FakeOpenAI, Reply
-from viva.flows.collector_nlu import Intent
-from viva.flows.feedback import CATEGORIES, Feedback
-from viva.flows.question_bank import InterviewSetup
-from viva.providers.base import ProviderError, openai_client
-from viva.providers.chat import Chat
-from viva.providers.offline_chat import OfflineChat
-from viva.providers.openai_chat import OpenAIChat, parse_questions, parse_reading
-from viva.settings import Settings
 
 SETUP = InterviewSetup("backend developer", "technical", "mid", ("Python", "PostgreSQL"), 3)
 QUESTIONS = [

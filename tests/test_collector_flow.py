@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from viva.flows.collector import (
+from flows.collector import (
     QUESTIONS,
     CollectorState,
     CollectorStep,
@@ -15,7 +15,7 @@ from viva.flows.collector import (
     opening,
     question_for,
 )
-from viva.flows.collector_nlu import (
+from flows.collector_nlu import (
     FIELDS,
     INTERVIEW_TYPES,
     LEVELS,
@@ -25,7 +25,7 @@ from viva.flows.collector_nlu import (
     parse_amount,
     read_message,
 )
-from viva.flows.vocabulary import TECH_NAMES, TECHNOLOGIES
+from flows.vocabulary import TECH_NAMES, TECHNOLOGIES
 
 Value = str | int | bool | tuple[str, ...] | None
 

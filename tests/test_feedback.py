@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from viva.flows import offline_replies
-from viva.flows.feedback import CATEGORIES, CategoryScore, Feedback, offline_feedback
-from viva.flows.question_bank import InterviewSetup, bank_questions
+from flows import offline_replies
+from flows.feedback import CATEGORIES, CategoryScore, Feedback, offline_feedback
+from flows.question_bank import InterviewSetup, bank_questions
 
 SETUP = InterviewSetup("Backend Engineer", "technical", "mid", ("Python", "PostgreSQL"), 4)
 QUESTIONS = bank_questions(SETUP)

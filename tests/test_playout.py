@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from viva.voice.playout import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE, PlayoutTrack
+from voice.playout import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE, PlayoutTrack
 
 
 class FakeClock:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from viva.flows.bank_data import (
+from flows.bank_data import (
     BEHAVIORAL,
     BEHAVIORAL_COMMON,
     DOMAINS,
@@ -20,8 +20,8 @@ from viva.flows.bank_data import (
     TECH_TEMPLATES,
     WARMUPS,
 )
-from viva.flows.bank_tech import TECHS
-from viva.flows.question_bank import (
+from flows.bank_tech import TECHS
+from flows.question_bank import (
     LEVELS,
     InterviewSetup,
     bank_questions,
@@ -222,7 +222,7 @@ def test_seed_makes_selection_reproducible() -> None:
 
 def test_default_seed_is_stable_across_processes() -> None:
     script = (
-        "import json; from viva.flows.question_bank import InterviewSetup, bank_questions; "
+        "import json; from flows.question_bank import InterviewSetup, bank_questions; "
         "print(json.dumps(bank_questions(InterviewSetup('Data Engineer', 'mixed', 'senior', "
         "('Spark', 'SQL'), 9))))"
     )

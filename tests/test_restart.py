@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
+from server import create_app
+from settings import Settings
 from tests.conftest import MakeClient, user
 from tests.rest_helpers import post_json, start_interview
-from viva.server import create_app
-from viva.settings import Settings
 
 
 async def test_restart_between_interview_turns(

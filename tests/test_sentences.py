@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from viva.voice.sentences import SentenceSplitter
+from voice.sentences import SentenceSplitter
 
 
 def tokens(text: str, seed: int) -> list[str]:

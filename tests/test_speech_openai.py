@@ -14,18 +14,18 @@ from collections.abc import AsyncIterator
 import openai
 import pytest
 
+from flows.providers.base import ProviderError
+from settings import Settings
 from tests.fake_openai import SPEECH, TRANSCRIPTIONS, FakeOpenAI, Reply
 from tests.speech_samples import encode, speak, tone
-from viva.providers.base import ProviderError
-from viva.settings import Settings
-from viva.voice.speech_factory import build_speech
-from viva.voice.stt import (
+from voice.speech_factory import build_speech
+from voice.stt import (
     FallbackSpeechToText,
     OfflineSpeechToText,
     OpenAISpeechToText,
     SpeechHints,
 )
-from viva.voice.tts import (
+from voice.tts import (
     OPENAI_PCM_RATE,
     FallbackTextToSpeech,
     OpenAITextToSpeech,

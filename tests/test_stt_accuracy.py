@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from flows.collector_nlu import Intent, read_message
 from tests.speech_samples import encode, speak
-from viva.flows.collector_nlu import Intent, read_message
-from viva.voice.audio import decode_audio_sync
-from viva.voice.grammars import FIELDS, grammar_for, pronunciations
-from viva.voice.stt import OfflineSpeechToText, SpeechHints
+from voice.audio import decode_audio_sync
+from voice.grammars import FIELDS, grammar_for, pronunciations
+from voice.stt import OfflineSpeechToText, SpeechHints
 
 REQUIRED_ACCURACY = 0.90
 SPEEDS = (0.85, 1.0, 1.2, 0.95, 1.1, 0.9, 1.05)

@@ -16,13 +16,13 @@ import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
+from server import create_app
+from settings import Settings
 from tests.conftest import MakeClient, user
 from tests.fake_openai import TRANSCRIPTIONS, FakeOpenAI, Reply
 from tests.rest_helpers import post_json, start_interview
 from tests.speech_samples import encode, speak
-from viva.server import create_app
-from viva.settings import Settings
-from viva.voice.audio import Pcm
+from voice.audio import Pcm
 
 PATH = "/api/transcripts/voice/transcribe"
 CONTENT_TYPES = {"webm": "audio/webm", "m4a": "audio/mp4", "mp3": "audio/mpeg", "wav": "audio/wav"}

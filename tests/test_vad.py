@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from viva.voice.vad import (
+from voice.vad import (
     SpeechDiscarded,
     SpeechEnd,
     SpeechPause,

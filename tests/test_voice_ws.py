@@ -21,12 +21,12 @@ from aiohttp import WSMsgType
 from aiohttp.client_ws import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
+from server import create_app
+from settings import Settings
 from tests.conftest import MakeClient, user
 from tests.rest_helpers import post_json, start_interview
 from tests.speech_samples import encode, speak
-from viva.server import create_app
-from viva.settings import Settings
-from viva.voice.audio import Pcm
+from voice.audio import Pcm
 
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009

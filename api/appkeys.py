@@ -1,0 +1,27 @@
+"""Every piece of application state, as typed aiohttp AppKeys, declared in one place."""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from flows.collecting import CollectorService
+    from flows.interviewing import InterviewService
+    from flows.transcripts import TranscriptService
+    from settings import Settings
+    from voice.call import Call
+    from voice.stt import SpeechToText
+    from voice.tts import TextToSpeech
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+COLLECTOR: web.AppKey[CollectorService] = web.AppKey("collector")
+INTERVIEWS: web.AppKey[InterviewService] = web.AppKey("interviews")
+TRANSCRIPTS: web.AppKey[TranscriptService] = web.AppKey("transcripts")
+STT: web.AppKey[SpeechToText] = web.AppKey("stt")
+TTS: web.AppKey[TextToSpeech] = web.AppKey("tts")
+# live voice sockets and calls, closed on shutdown
+VOICE_SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("voice_sockets")
+CALLS: web.AppKey[set[Call]] = web.AppKey("calls")

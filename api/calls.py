@@ -1,0 +1,157 @@
+"""WebRTC signaling: one WebSocket per call, for a collector or an interview session.
+
+Client → server: offer {sdp} (once per call), candidate {candidate: {candidate, sdpMid,
+sdpMLineIndex}}, user_text {text} (the text fallback: a turn like a spoken one, taken after
+the reply in progress), ping, hangup.
+Server → client: hello {ice_servers, completed, session fields}, answer {sdp}, state
+{state: listening | thinking | speaking | ended}, speech {event: start | end},
+user_transcript {text}, assistant_text {text} (each sentence as it starts), assistant_done
+{text, interrupted} (what was heard), barge_in, turn {status, question_index |
+expected_field, …}, completed {…, interview_id for the collector}, error {code, message},
+pong.
+The call ends on hangup, when either side closes the socket, or when the peer connection
+fails or closes (the server then closes the socket with "going away"). A bad message gets
+an `error` and the call goes on; a missing or foreign session closes the socket at once
+with the policy-violation code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
+
+from api.appkeys import CALLS, SETTINGS, STT, TRANSCRIPTS, TTS
+from api.voice_ws import conversation_for
+from flows.errors import NotFound
+from metrics import ACTIVE_CALLS
+from voice.call import Call
+
+log = logging.getLogger(f"viva.{__name__}")
+MAX_SIGNAL_BYTES = 256 * 1024
+# What a malformed offer or candidate raises in aiortc and its SDP parser.
+_SIGNAL_ERRORS = (
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    InvalidAccessError,
+    InvalidStateError,
+    OperationError,
+)
+
+
+async def interview_call(request: web.Request) -> web.WebSocketResponse:
+    return await _serve(request, "interview")
+
+
+async def collector_call(request: web.Request) -> web.WebSocketResponse:
+    return await _serve(request, "collector")
+
+
+async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
+    app = request.app
+    conversation = conversation_for(request, kind)  # a bad user_id is a 400, not a socket
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_SIGNAL_BYTES)
+    await ws.prepare(request)
+    try:
+        said = await conversation.prompt()
+    except NotFound as error:
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.message.encode())
+        return ws
+
+    async def send(event: dict[str, Any]) -> None:
+        if not ws.closed:
+            await ws.send_json(event)
+
+    calls = app[CALLS]
+
+    def closed(call: Call) -> None:
+        calls.discard(call)
+        ACTIVE_CALLS.dec()
+
+    call = Call(
+        conversation,
+        app[SETTINGS],
+        app[STT],
+        app[TTS],
+        app[TRANSCRIPTS],
+        send,
+        on_closed=closed,
+    )
+    calls.add(call)
+    ACTIVE_CALLS.inc()
+    watcher = asyncio.ensure_future(_close_when_ended(call, ws))
+    try:
+        await send(
+            {
+                "type": "hello",
+                "ice_servers": [dict(server) for server in app[SETTINGS].ice_servers],
+                "completed": said.completed,
+                **said.fields,
+            }
+        )
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                if not await _handle(call, send, message.data):
+                    break
+            elif message.type == WSMsgType.BINARY:
+                await send(_error("binary_not_supported", "Send JSON text messages."))
+            elif message.type == WSMsgType.ERROR:
+                break
+    finally:
+        code = WSCloseCode.GOING_AWAY if call.ended.is_set() else WSCloseCode.OK
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+        # Runs to the end (and leaves CALLS) even if this handler is cancelled meanwhile.
+        await call.close()
+        await ws.close(code=code)
+    return ws
+
+
+async def _close_when_ended(call: Call, ws: web.WebSocketResponse) -> None:
+    """The media side ended (network lost, peer closed): end the signaling side too."""
+    await call.ended.wait()
+    log.info("[%s] peer connection ended; closing the signaling socket", call.id)
+    await ws.close(code=WSCloseCode.GOING_AWAY, message=b"call ended")
+
+
+async def _handle(call: Call, send: Any, raw: str) -> bool:
+    """Handle one signaling message; False ends the call."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        await send(_error("malformed_json", "Messages must be JSON objects."))
+        return True
+    if not isinstance(data, dict):
+        await send(_error("malformed_json", "Messages must be JSON objects."))
+        return True
+    kind = data.get("type")
+    try:
+        if kind == "offer" and isinstance(data.get("sdp"), str):
+            await send({"type": "answer", "sdp": await call.answer(data["sdp"])})
+        elif kind == "candidate":
+            await call.add_candidate(data.get("candidate"))
+        elif kind == "user_text" and isinstance(data.get("text"), str) and data["text"].strip():
+            await call.user_text(data["text"].strip())
+        elif kind == "ping":
+            await send({"type": "pong"})
+        elif kind == "hangup":
+            return False
+        else:
+            await send(
+                _error("bad_message", "Expected offer, candidate, user_text, ping or hangup.")
+            )
+    except _SIGNAL_ERRORS as error:
+        log.info("[%s] bad signaling message: %s", call.id, error)
+        await send(_error("bad_signal", f"Could not use that {kind} message: {error}"))
+    return True
+
+
+def _error(code: str, message: str) -> dict[str, str]:
+    return {"type": "error", "code": code, "message": message}

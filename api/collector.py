@@ -1,0 +1,44 @@
+"""Collector endpoints: thin handlers over CollectorService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from api.appkeys import COLLECTOR
+from api.parsing import json_body, message, optional_text, user_id
+from api.speaking import spoken
+from flows.collecting import CollectorReply
+from metrics import TURNS
+
+
+async def reply_json(app: web.Application, reply: CollectorReply) -> dict[str, Any]:
+    audio, content_type = await spoken(app, reply.message)
+    return {
+        "collector_session_id": reply.session_id,
+        "user_id": reply.user_id,
+        "assistant_message": reply.message,
+        "assistant_audio_base64": audio,
+        "assistant_audio_content_type": content_type,
+        "expected_field": reply.expected_field,
+        "completed": reply.completed,
+        "interview_id": reply.interview_id,
+    }
+
+
+async def start(request: web.Request) -> web.Response:
+    body = await json_body(request, required=False)
+    reply = await request.app[COLLECTOR].start(
+        user_id(request, body), optional_text(body, "candidate_name")
+    )
+    return web.json_response(await reply_json(request.app, reply))
+
+
+async def turn(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    reply = await request.app[COLLECTOR].turn(
+        request.match_info["session_id"], user_id(request, body), message(body)
+    )
+    TURNS.labels("rest", "collector").inc()
+    return web.json_response(await reply_json(request.app, reply))

@@ -1,0 +1,75 @@
+"""Interview endpoints: listing, details, sessions, turns, feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from api.appkeys import INTERVIEWS
+from api.parsing import json_body, message, user_id
+from flows.interviewing import InterviewReply
+from metrics import TURNS
+from storage.records import Interview, iso
+
+
+def summary(interview: Interview) -> dict[str, Any]:
+    return {
+        "id": interview.id,
+        "user_id": interview.user_id,
+        "role": interview.role,
+        "interview_type": interview.interview_type,
+        "level": interview.level,
+        "techstack": list(interview.techstack),
+        "amount": interview.amount,
+        "created_at": iso(interview.created_at),
+    }
+
+
+def reply_json(reply: InterviewReply) -> dict[str, Any]:
+    return {
+        "interview_session_id": reply.session_id,
+        "user_id": reply.user_id,
+        "assistant_message": reply.message,
+        "status": reply.status,
+        "question_index": reply.question_index,
+    }
+
+
+async def list_interviews(request: web.Request) -> web.Response:
+    interviews = await request.app[INTERVIEWS].list(user_id(request))
+    return web.json_response([summary(interview) for interview in interviews])
+
+
+async def get_interview(request: web.Request) -> web.Response:
+    interview = await request.app[INTERVIEWS].get(
+        request.match_info["interview_id"], user_id(request)
+    )
+    details = summary(interview)
+    details.pop("id")
+    return web.json_response(
+        {"interview_id": interview.id, **details, "questions": list(interview.questions)}
+    )
+
+
+async def start(request: web.Request) -> web.Response:
+    body = await json_body(request, required=False)
+    reply = await request.app[INTERVIEWS].start(
+        request.match_info["interview_id"], user_id(request, body)
+    )
+    return web.json_response(reply_json(reply))
+
+
+async def turn(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    reply = await request.app[INTERVIEWS].turn(
+        request.match_info["session_id"], user_id(request, body), message(body)
+    )
+    TURNS.labels("rest", "interview").inc()
+    return web.json_response(reply_json(reply))
+
+
+async def feedback(request: web.Request) -> web.Response:
+    session_id = request.match_info["session_id"]
+    result = await request.app[INTERVIEWS].feedback(session_id, user_id(request))
+    return web.json_response({"interview_session_id": session_id, **result})

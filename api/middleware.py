@@ -1,0 +1,41 @@
+"""One error middleware: every failure leaves as `{"detail", "code"}` JSON."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from flows.errors import Conflict, FlowError, InvalidInput, NotFound
+from voice.audio import AudioError
+
+log = logging.getLogger(f"viva.{__name__}")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_FLOW_STATUS: dict[type[FlowError], int] = {NotFound: 404, Conflict: 409, InvalidInput: 400}
+_AUDIO_STATUS = {"audio_too_large": 413}
+
+
+def error_response(status: int, code: str, detail: str) -> web.Response:
+    return web.json_response({"detail": detail, "code": code}, status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except FlowError as error:
+        return error_response(_FLOW_STATUS.get(type(error), 400), error.code, error.message)
+    except AudioError as error:
+        return error_response(_AUDIO_STATUS.get(error.code, 422), error.code, str(error))
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, "body_too_large", "The request body is too large.")
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        code = error.reason.lower().replace(" ", "_")
+        return error_response(error.status, code, error.text or error.reason)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side.")

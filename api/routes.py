@@ -1,0 +1,34 @@
+"""The route table: every URL Viva answers, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import calls, collector, interviews, transcripts, voice_ws
+from metrics import exposition
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    body, content_type = exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(
+        [
+            web.get("/metrics", metrics),
+            web.post("/api/collector/start", collector.start),
+            web.post("/api/collector/{session_id}/turn", collector.turn),
+            web.get("/api/interviews", interviews.list_interviews),
+            web.get("/api/interviews/{interview_id}", interviews.get_interview),
+            web.post("/api/interviews/{interview_id}/start", interviews.start),
+            web.post("/api/interviews/sessions/{session_id}/turn", interviews.turn),
+            web.get("/api/interviews/sessions/{session_id}/feedback", interviews.feedback),
+            web.get("/api/transcripts/{session_type}/{session_id}", transcripts.list_transcript),
+            web.post("/api/transcripts/voice/transcribe", transcripts.transcribe),
+            web.get("/api/interviews/sessions/{session_id}/voice", voice_ws.interview_voice),
+            web.get("/api/collector/sessions/{session_id}/voice", voice_ws.collector_voice),
+            web.get("/api/interviews/sessions/{session_id}/call", calls.interview_call),
+            web.get("/api/collector/sessions/{session_id}/call", calls.collector_call),
+        ]
+    )

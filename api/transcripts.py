@@ -1,0 +1,96 @@
+"""Transcript endpoints: reading a session's turns, and transcribing an uploaded recording."""
+
+from __future__ import annotations
+
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
+
+from api.appkeys import SETTINGS, STT, TRANSCRIPTS
+from api.parsing import checked_user_id, user_id
+from api.voice_ws import session_conversation
+from flows.errors import InvalidInput
+from flows.transcripts import SESSION_TYPES
+from voice.audio import AudioError, decode_audio
+from voice.stt import SpeechHints
+
+MAX_FIELD_BYTES = 1024
+
+
+def session_type(value: str | None) -> str:
+    if value not in SESSION_TYPES:
+        raise InvalidInput("invalid_session_type", "session_type must be collector or interview.")
+    return value
+
+
+async def list_transcript(request: web.Request) -> web.Response:
+    kind = session_type(request.match_info["session_type"])
+    owner = user_id(request)
+    entries = await request.app[TRANSCRIPTS].list(kind, request.match_info["session_id"], owner)
+    return web.json_response({"user_id": owner, "items": [e.to_json() for e in entries]})
+
+
+async def transcribe(request: web.Request) -> web.Response:
+    """multipart: audio_file, optional session_type, session_id, user_id.
+
+    When a session is named, speech-to-text is told what that session expects next (the
+    collector's field, or an answer to the current question) and the text is stored as
+    the user's row in its transcript; the session itself does not advance.
+    """
+    settings = request.app[SETTINGS]
+    audio, fields = await _read_form(request, settings.max_audio_bytes)
+    owner = checked_user_id(fields["user_id"]) if fields.get("user_id") else user_id(request)
+    named = fields.get("session_id")
+    kind = session_type(fields.get("session_type")) if named else None
+    hints = SpeechHints()
+    if named and kind:  # ownership (404) and hints before any audio work
+        hints = await session_conversation(request.app, kind, named, owner).hints()
+    pcm = await decode_audio(
+        audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
+    )
+    text = (await request.app[STT].transcribe(pcm, hints)).strip()
+    if named and kind and text:
+        await request.app[TRANSCRIPTS].add_user_text(kind, named, owner, text)
+    return web.json_response({"text": text, "user_id": owner})
+
+
+async def _read_form(request: web.Request, max_audio: int) -> tuple[bytes, dict[str, str]]:
+    """The audio_file part and the short text fields of a multipart upload."""
+    if not request.content_type.startswith("multipart/"):
+        raise InvalidInput("multipart_required", "Send the recording as multipart/form-data.")
+    audio: bytes | None = None
+    fields: dict[str, str] = {}
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise InvalidInput(
+                    "invalid_multipart", "Nested multipart bodies are not supported."
+                )
+            if part.name == "audio_file":
+                too_large = AudioError(
+                    "audio_too_large", f"The recording is larger than {max_audio} bytes."
+                )
+                audio = await _read_limited(part, max_audio, too_large)
+            elif part.name in ("session_type", "session_id", "user_id"):
+                too_long = InvalidInput(
+                    f"invalid_{part.name}", f"{part.name} is limited to {MAX_FIELD_BYTES} bytes."
+                )
+                value = await _read_limited(part, MAX_FIELD_BYTES, too_long)
+                fields[part.name] = value.decode(errors="replace").strip()
+    except (ValueError, BadHttpMessage) as error:  # no boundary, cut off, broken headers
+        raise InvalidInput("invalid_multipart", f"The form data is malformed: {error}") from None
+    if audio is None:
+        raise InvalidInput("audio_file_missing", "The form needs an audio_file part.")
+    return audio, fields
+
+
+async def _read_limited(part: BodyPartReader, limit: int, too_large: Exception) -> bytes:
+    """The part's bytes, streamed; `too_large` is raised as soon as `limit` is passed."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await part.read_chunk(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,70 @@
+"""What both conversations share: a unit of work, a busy guard, a text sink."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from flows.errors import Conflict, InvalidInput
+from flows.providers.chat import Chat
+from storage.cache import QuestionCache
+from storage.repositories import StaleVersion
+
+# Voice paths pass a sink to hear the reply piece by piece while it is produced.
+TextSink = Callable[[str], Awaitable[None]]
+
+MAX_MESSAGE_CHARS = 8000
+
+
+@dataclass
+class Deps:
+    sessions: async_sessionmaker[AsyncSession]
+    chat: Chat
+    cache: QuestionCache
+
+
+class BusyGuard:
+    """One turn at a time per session in this process; a second one gets 409 at once.
+
+    Across processes the optimistic version check in the repositories does the same job.
+    """
+
+    def __init__(self) -> None:
+        self._busy: set[str] = set()
+
+    @asynccontextmanager
+    async def hold(self, session_id: str) -> AsyncIterator[None]:
+        if session_id in self._busy:
+            raise Conflict("turn_in_progress", "Another turn for this session is in progress.")
+        self._busy.add(session_id)
+        try:
+            yield
+        finally:
+            self._busy.discard(session_id)
+
+
+@asynccontextmanager
+async def unit_of_work(deps: Deps) -> AsyncIterator[AsyncSession]:
+    """A transaction: committed on success, rolled back on error; a lost race is a 409."""
+    async with deps.sessions() as session:
+        try:
+            async with session.begin():
+                yield session
+        except StaleVersion:
+            raise Conflict(
+                "turn_in_progress", "This session changed while the turn was running."
+            ) from None
+
+
+def clean_message(text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("empty_message", "user_message must be a non-empty string.")
+    text = text.strip()
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(
+            "message_too_long", f"user_message is limited to {MAX_MESSAGE_CHARS} characters."
+        )
+    return text

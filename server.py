@@ -1,0 +1,134 @@
+"""Viva's aiohttp application factory and command-line entry point."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import uvloop
+from aiohttp import WSCloseCode, web
+
+from api.appkeys import (
+    CALLS,
+    COLLECTOR,
+    INTERVIEWS,
+    SETTINGS,
+    STT,
+    TRANSCRIPTS,
+    TTS,
+    VOICE_SOCKETS,
+)
+from api.middleware import errors
+from api.routes import add_routes
+from flows.collecting import CollectorService
+from flows.interviewing import InterviewService
+from flows.providers.base import openai_client
+from flows.providers.chat import Chat
+from flows.providers.offline_chat import OfflineChat
+from flows.providers.openai_chat import OpenAIChat
+from flows.transcripts import TranscriptService
+from flows.turns import Deps
+from settings import Settings, SettingsError
+from storage.cache import QuestionCache
+from storage.db import create_engine, migrate, session_factory
+from voice.ice import restrict_host_candidates
+from voice.speech_factory import build_speech
+
+log = logging.getLogger(f"viva.{__name__}")
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[errors], client_max_size=_max_request_bytes(settings))
+    app[SETTINGS] = settings
+    app[VOICE_SOCKETS] = weakref.WeakSet()
+    app[CALLS] = set()
+    restrict_host_candidates(settings.rtc_host_addresses)
+    app.cleanup_ctx.append(_services)
+    app.on_shutdown.append(_close_voice_sockets)
+    add_routes(app)
+    if STATIC.is_dir():
+        app.router.add_get("/", _index)
+        app.router.add_static("/static/", STATIC)
+    return app
+
+
+def _max_request_bytes(settings: Settings) -> int:
+    # multipart uploads stream through a per-part limit; this bounds everything else
+    return max(settings.max_body_bytes, settings.max_audio_bytes * 2)
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.resolved_database_url)
+    await migrate(engine)
+    client = openai_client(settings) if settings.use_openai else None
+    chat = Chat(OfflineChat(), OpenAIChat(client, settings) if client else None)
+    deps = Deps(
+        sessions=session_factory(engine),
+        chat=chat,
+        cache=QuestionCache(settings.cache_max_sessions, settings.cache_ttl_seconds),
+    )
+    app[COLLECTOR] = CollectorService(deps)
+    app[INTERVIEWS] = InterviewService(deps)
+    app[TRANSCRIPTS] = TranscriptService(deps)
+    app[STT], app[TTS] = build_speech(settings, client)
+    if client is None:
+        log.warning(
+            "no OPENAI_API_KEY: running on the offline providers (rules, question bank, "
+            "pocketsphinx, Piper)"
+        )
+    else:
+        log.info("providers: OpenAI (%s) with offline fallback", settings.openai_model)
+    yield
+    if client is not None:
+        await client.close()
+    await engine.dispose()
+
+
+async def _close_voice_sockets(app: web.Application) -> None:
+    calls = app[CALLS]
+    for call in list(calls):
+        await call.close()
+    sockets = app[VOICE_SOCKETS]
+    for ws in list(sockets):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+
+async def _warm_up(app: web.Application) -> None:
+    """Load the offline speech models before the first caller waits for them."""
+    for provider in (app[STT], app[TTS]):
+        warm_up = getattr(provider, "warm_up", None)
+        if warm_up is not None:
+            await warm_up()
+
+
+async def _index(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="viva", description="Viva voice interview server")
+    parser.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        parser.exit(2, f"viva: {error}\n")
+    settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+    log.info("database: %s", settings.resolved_database_url.split("@")[-1])
+    app = create_app(settings)
+    app.on_startup.append(_warm_up)
+    uvloop.install()  # libuv event loop: ~20 % more turns per CPU second than asyncio's own
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

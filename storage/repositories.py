@@ -1,0 +1,329 @@
+"""Repositories: take an AsyncSession, return records. Every read is scoped to its owner.
+
+State changes use optimistic versions: `save_*` updates a row only if its version is still
+the one that was read, so two racing turns cannot both advance one session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import JSON, Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    CollectorSessionRow,
+    InterviewRow,
+    InterviewSessionRow,
+    TranscriptEntryRow,
+    utcnow,
+)
+from storage.records import (
+    CollectorSession,
+    Interview,
+    InterviewSession,
+    NewTranscript,
+    TranscriptEntry,
+)
+
+
+class StaleVersion(Exception):
+    """The row changed since it was read: another turn won the race."""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _collector(row: CollectorSessionRow) -> CollectorSession:
+    return CollectorSession(
+        id=row.id,
+        user_id=row.user_id,
+        candidate_name=row.candidate_name,
+        state=dict(row.state),
+        completed=row.completed,
+        interview_id=row.interview_id,
+        version=row.version,
+        created_at=row.created_at,
+    )
+
+
+def _interview(row: InterviewRow) -> Interview:
+    return Interview(
+        id=row.id,
+        user_id=row.user_id,
+        role=row.role,
+        interview_type=row.interview_type,
+        level=row.level,
+        techstack=tuple(row.techstack),
+        amount=row.amount,
+        questions=tuple(row.questions),
+        questions_source=row.questions_source,
+        created_at=row.created_at,
+    )
+
+
+def _interview_session(row: InterviewSessionRow) -> InterviewSession:
+    return InterviewSession(
+        id=row.id,
+        interview_id=row.interview_id,
+        user_id=row.user_id,
+        question_index=row.question_index,
+        status=row.status,
+        answers=tuple(row.answers or ()),
+        feedback=row.feedback,
+        version=row.version,
+        created_at=row.created_at,
+    )
+
+
+def _entry(row: TranscriptEntryRow) -> TranscriptEntry:
+    return TranscriptEntry(
+        id=row.id,
+        session_type=row.session_type,
+        session_id=row.session_id,
+        user_id=row.user_id,
+        speaker=row.speaker,
+        message=row.message,
+        created_at=row.created_at,
+        timings=row.timings,
+    )
+
+
+class CollectorRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(
+        self, user_id: str, candidate_name: str | None, state: dict[str, Any]
+    ) -> CollectorSession:
+        now = utcnow()
+        row = CollectorSessionRow(
+            id=new_id(),
+            user_id=user_id,
+            candidate_name=candidate_name,
+            state=state,
+            completed=False,
+            version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _collector(row)
+
+    async def get(self, session_id: str, user_id: str) -> CollectorSession | None:
+        row = await self.session.scalar(
+            select(CollectorSessionRow).where(
+                CollectorSessionRow.id == session_id, CollectorSessionRow.user_id == user_id
+            )
+        )
+        return _collector(row) if row else None
+
+    async def save(
+        self,
+        current: CollectorSession,
+        state: dict[str, Any],
+        completed: bool,
+        interview_id: str | None,
+    ) -> None:
+        result = await self.session.execute(
+            update(CollectorSessionRow)
+            .where(
+                CollectorSessionRow.id == current.id,
+                CollectorSessionRow.version == current.version,
+            )
+            .values(
+                state=state,
+                completed=completed,
+                interview_id=interview_id,
+                version=current.version + 1,
+                updated_at=utcnow(),
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleVersion(current.id)
+
+
+class InterviewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(
+        self,
+        *,
+        user_id: str,
+        role: str,
+        interview_type: str,
+        level: str,
+        techstack: Sequence[str],
+        questions: Sequence[str],
+        questions_source: str,
+        collector_session_id: str | None,
+    ) -> Interview:
+        row = InterviewRow(
+            id=new_id(),
+            user_id=user_id,
+            role=role,
+            interview_type=interview_type,
+            level=level,
+            techstack=list(techstack),
+            amount=len(questions),
+            questions=list(questions),
+            questions_source=questions_source,
+            collector_session_id=collector_session_id,
+            created_at=utcnow(),
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _interview(row)
+
+    async def get(self, interview_id: str, user_id: str) -> Interview | None:
+        row = await self.session.scalar(
+            select(InterviewRow).where(
+                InterviewRow.id == interview_id, InterviewRow.user_id == user_id
+            )
+        )
+        return _interview(row) if row else None
+
+    async def list_for(self, user_id: str, limit: int = 200) -> list[Interview]:
+        rows = await self.session.scalars(
+            select(InterviewRow)
+            .where(InterviewRow.user_id == user_id)
+            .order_by(InterviewRow.created_at.desc(), InterviewRow.id.desc())
+            .limit(limit)
+        )
+        return [_interview(row) for row in rows]
+
+
+_SESSIONS = cast(Table, InterviewSessionRow.__table__)
+_TRANSCRIPT = cast(Table, TranscriptEntryRow.__table__)
+# Statements built once: this is the path every turn takes, and SQLAlchemy memoizes the
+# cache key of a statement object, so a prebuilt one skips construction and key hashing.
+_GET_SESSION = select(_SESSIONS).where(
+    _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.user_id == bindparam("owner")
+)
+_SAVE_SESSION = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.version == bindparam("seen"))
+    .values(
+        question_index=bindparam("question_index"),
+        status=bindparam("status"),
+        answers=bindparam("answers", type_=JSON),
+        version=bindparam("next_version"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_ADD_ENTRY = insert(_TRANSCRIPT).returning(_TRANSCRIPT.c.id)
+
+
+class InterviewSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, interview_id: str, user_id: str) -> InterviewSession:
+        now = utcnow()
+        row = InterviewSessionRow(
+            id=new_id(),
+            interview_id=interview_id,
+            user_id=user_id,
+            question_index=0,
+            status="active",
+            answers=[],
+            version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _interview_session(row)
+
+    async def get(self, session_id: str, user_id: str) -> InterviewSession | None:
+        row = (
+            await self.session.execute(_GET_SESSION, {"session_id": session_id, "owner": user_id})
+        ).first()
+        return _interview_session(row) if row else None  # type: ignore[arg-type]
+
+    async def save(
+        self,
+        current: InterviewSession,
+        *,
+        question_index: int,
+        status: str,
+        answers: Sequence[str | None],
+    ) -> None:
+        result = await self.session.execute(
+            _SAVE_SESSION,
+            {
+                "session_id": current.id,
+                "seen": current.version,
+                "question_index": question_index,
+                "status": status,
+                "answers": list(answers),
+                "next_version": current.version + 1,
+                "updated_at": utcnow(),
+            },
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleVersion(current.id)
+
+    async def set_feedback(self, session_id: str, feedback: dict[str, Any]) -> None:
+        await self.session.execute(
+            update(InterviewSessionRow)
+            .where(InterviewSessionRow.id == session_id)
+            .values(feedback=feedback)
+        )
+
+
+class TranscriptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, session_type: str, session_id: str, user_id: str, entries: Sequence[NewTranscript]
+    ) -> list[TranscriptEntry]:
+        now = utcnow()
+        records = []
+        for entry in entries:  # one INSERT … RETURNING each keeps ids in speaking order
+            values = {
+                "session_type": session_type,
+                "session_id": session_id,
+                "user_id": user_id,
+                "speaker": entry.speaker,
+                "message": entry.message,
+                "timings": entry.timings,
+                "created_at": now,
+            }
+            entry_id = await self.session.scalar(_ADD_ENTRY, values)
+            records.append(TranscriptEntry(id=int(entry_id), **values))  # type: ignore[arg-type]
+        return records
+
+    async def list_for(
+        self, session_type: str, session_id: str, user_id: str
+    ) -> list[TranscriptEntry]:
+        rows = await self.session.scalars(
+            select(TranscriptEntryRow)
+            .where(
+                TranscriptEntryRow.session_type == session_type,
+                TranscriptEntryRow.session_id == session_id,
+                TranscriptEntryRow.user_id == user_id,
+            )
+            .order_by(TranscriptEntryRow.id)
+        )
+        return [_entry(row) for row in rows]
+
+    async def revise(
+        self, entry_id: int, *, message: str | None = None, timings: dict[str, Any] | None = None
+    ) -> None:
+        """Change an assistant row after the fact: what was really played, or voice timings."""
+        values: dict[str, Any] = {}
+        if message is not None:
+            values["message"] = message
+        if timings is not None:
+            values["timings"] = timings
+        if values:
+            await self.session.execute(
+                update(TranscriptEntryRow).where(TranscriptEntryRow.id == entry_id).values(**values)
+            )

@@ -1,0 +1,523 @@
+"""One WebRTC voice call: the peer connection, its tracks and tasks, and the turn loop.
+
+Inbound: remote audio → 16 kHz mono → echo gate → VAD segmenter → utterances. Each
+utterance goes to speech-to-text (with the conversation's hints), then to the
+conversation, whose reply streams into a `Speaker` (sentences synthesized and queued on
+the `PlayoutTrack` while the rest is still being written). Typed `user_text` is a turn
+like a spoken one; turns run one at a time, in order. Everything the call starts is
+owned here; `close()` (idempotent) wraps up a turn in progress and cancels the rest.
+
+Barge-in. Speech over the assistant stops its playback at once when it has lasted
+`barge_in_ms` (from its onset, or from when playback started if the candidate was already
+talking). The assistant's transcript row for that reply is then revised to what was
+played: whole sentences, then the played share of the cut one by words, ending in "…"
+(just "…" if not even a word of it went out). Hanging up mid-reply revises it the same
+way. The prompt a call speaks on (re)joining ("Welcome back. Question 2 of 3: …") is not a
+turn: it restates where the session stands, is never stored (like the WebSocket's
+`assistant_prompt`), so an interrupted prompt revises no row; its `assistant_done` event
+still says what was heard.
+
+Echo. A browser's echo cancellation removes most of the assistant's voice from the
+microphone, but not all of it, and a residual echo that webrtcvad takes for speech would
+interrupt the assistant with its own words. Viva adds two rules of its own:
+
+* Echo gate: while the assistant is speaking (and for ``ECHO_WINDOW_S`` after a sent frame,
+  the time its echo may take to come back), an inbound frame quieter than the loudest
+  recently sent frame minus ``ECHO_MARGIN_DB`` is fed to the VAD as silence: it is what
+  the echo of our own voice would sound like. A candidate speaking over the assistant is
+  far louder at their microphone than its residual echo, so their speech still counts;
+  the utterance keeps the ungated audio for speech-to-text.
+* Speech that starts over playback and ends while playback is still running, without
+  having lasted `barge_in_ms`, is ignored (a short backchannel, a cough, echo the gate let
+  through). Speech that outlasts the reply is a turn like any other.
+
+The gate holds a residual echo up to about 15 dB below the assistant's level (measured
+with a simulated echo path in tests/test_call.py: -20 and -15 dB held, -10 dB barged in);
+the price is that a candidate must speak within ``ECHO_MARGIN_DB`` of the assistant's
+level, as heard on the wire, to interrupt it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InvalidStateError
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+
+from flows.errors import FlowError
+from flows.transcripts import TranscriptService
+from metrics import BARGE_INS, TURNS, observe_turn_stages
+from settings import Settings
+from voice.audio import Pcm
+from voice.conversation import Conversation, Said
+from voice.ice import rtc_configuration
+from voice.playout import PlayoutTrack
+from voice.speaker import Speaker
+from voice.stt import SpeechToText
+from voice.tts import TextToSpeech
+from voice.vad import SpeechEnd, SpeechPause, SpeechStart, VadConfig, VadSegmenter
+
+log = logging.getLogger(f"viva.{__name__}")
+EventSink = Callable[[dict[str, Any]], Awaitable[None]]
+VAD_RATE = 16000
+_BYTES_PER_MS = VAD_RATE * 2 // 1000
+ECHO_WINDOW_S = 0.5  # how long after a frame is sent its echo may still arrive
+ECHO_MARGIN_DB = 20.0  # inbound this far below the recent outbound level is taken for echo
+CLOSE_GRACE_S = 10.0  # how long close() lets a turn in progress finish storing itself
+CUT_OFF = "…"  # the stored reply when the candidate heard none of it
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One user turn for the loop: spoken audio, typed text, or neither (say the prompt)."""
+
+    pcm: Pcm | None = None
+    text: str | None = None
+    speech_end: float = 0.0  # monotonic time the candidate stopped speaking
+    turn_end: float = 0.0  # monotonic time the silence window was met
+    early: asyncio.Task[str] | None = None  # transcription started at the pause, if still valid
+
+
+class Call:
+    def __init__(
+        self,
+        conversation: Conversation,
+        settings: Settings,
+        stt: SpeechToText,
+        tts: TextToSpeech,
+        transcripts: TranscriptService,
+        send: EventSink,
+        *,
+        on_closed: Callable[[Call], None] | None = None,
+    ) -> None:
+        self.conversation = conversation
+        self.settings = settings
+        self.stt = stt
+        self.tts = tts
+        self.transcripts = transcripts
+        self.send = send
+        self.on_closed = on_closed
+        self.id = f"{conversation.kind}:{conversation.session_id[:8]}"
+        self.pc = RTCPeerConnection(rtc_configuration(settings.ice_servers))
+        self.playout = PlayoutTrack(
+            on_played=self._on_played, on_started=self._on_started, opus=True
+        )
+        self.pc.addTrack(self.playout)
+        silence = (
+            settings.vad_silence_ms_collector
+            if conversation.kind == "collector"
+            else settings.vad_silence_ms_interview
+        )
+        self.vad = VadSegmenter(
+            VadConfig(
+                aggressiveness=settings.vad_aggressiveness,
+                pre_speech_ms=settings.vad_pre_speech_ms,
+                silence_ms=silence,
+                min_utterance_ms=settings.vad_min_utterance_ms,
+                pause_ms=(
+                    settings.early_transcript_ms
+                    if 0 < settings.early_transcript_ms < silence
+                    else None
+                ),
+            )
+        )
+        # speculative transcription: (speech_end_ms it covers, task), see _vad_event
+        self._early: tuple[int, asyncio.Task[str]] | None = None
+        self.state = "connecting"
+        self.completed = False
+        self.ended = asyncio.Event()  # the peer connection failed or closed, or close() ran
+        self._echo_gate = 10 ** (-ECHO_MARGIN_DB / 20)
+        self._heard = bytearray()  # inbound 16 kHz audio, ungated: the utterance in progress
+        self._heard_from_ms = 0  # VAD time of self._heard[0]
+        # between utterances, enough to cover the padding before the next one's onset
+        self._quiet_keep_ms = self.vad.config.pre_speech_ms + 500
+        self._utterances: asyncio.Queue[Utterance] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._turn: asyncio.Task[None] | None = None
+        self._speaker: Speaker | None = None
+        self._turn_number = 0
+        self._overlap_start: int | None = None  # VAD ms when speech and playback overlapped
+        self._started_over_playback = False
+        self._barged = False
+        self._answered = False
+        self._connected = asyncio.Event()
+        self._closing: asyncio.Task[None] | None = None
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_connection_state)
+
+    # -- signaling -------------------------------------------------------------------
+
+    async def answer(self, sdp: str) -> str:
+        if self._answered:
+            raise InvalidStateError("this call is already connected; start a new call")
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self._answered = True
+        self._spawn(self._turn_loop())
+        return self.pc.localDescription.sdp
+
+    async def add_candidate(self, candidate: dict[str, Any] | None) -> None:
+        if not candidate or not candidate.get("candidate"):
+            return  # end of candidates
+        line = str(candidate["candidate"])
+        try:
+            parsed = candidate_from_sdp(
+                line.split(":", 1)[1] if line.startswith("candidate:") else line
+            )
+        except AssertionError:  # aiortc's parser asserts on a short line
+            raise ValueError(f"not an ICE candidate: {line[:80]!r}") from None
+        parsed.sdpMid = candidate.get("sdpMid")
+        parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
+        await self.pc.addIceCandidate(parsed)
+
+    async def user_text(self, text: str) -> None:
+        """The text fallback: a typed message is a turn like a spoken one, taken in order."""
+        if self.completed:
+            await self._event(
+                {"type": "error", "code": "call_completed", "message": "This call is complete."}
+            )
+            return
+        now = time.monotonic()
+        self._utterances.put_nowait(Utterance(text=text, speech_end=now, turn_end=now))
+
+    @property
+    def closed(self) -> bool:
+        """True once close() has finished: tasks ended, peer connection closed."""
+        return self._closing is not None and self._closing.done()
+
+    async def close(self) -> None:
+        """End the call; every caller waits until it is over. Safe to call any number of times.
+
+        The shutdown is a task of the call's own: a caller cancelled while waiting (a request
+        handler whose client vanished) does not stop it half-way.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._shut_down())
+        await asyncio.shield(self._closing)
+
+    async def _shut_down(self) -> None:
+        try:
+            await self._end_everything()
+        finally:
+            log.info("[%s] call closed", self.id)
+            if self.on_closed is not None:
+                self.on_closed(self)
+
+    async def _end_everything(self) -> None:
+        self.ended.set()
+        turn = self._turn
+        if turn is not None and not turn.done():
+            # Stop talking, but let the turn store the candidate's message and the reply
+            # (revised to what was heard) before the call goes away.
+            self._stop_speaking()
+            try:
+                await asyncio.wait_for(asyncio.shield(turn), CLOSE_GRACE_S)
+            except TimeoutError:
+                log.warning(
+                    "[%s] turn still running after %.0f s; cancelled", self.id, CLOSE_GRACE_S
+                )
+                turn.cancel()
+                await asyncio.gather(turn, return_exceptions=True)
+        self._drop_early()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._speaker:
+            await self._speaker.close()
+        self.playout.stop()
+        await self.pc.close()
+
+    # -- media -----------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("[%s] call task failed", self.id, exc_info=task.exception())
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio":
+            self._spawn(self._receive(track))
+
+    async def _on_connection_state(self) -> None:
+        state = self.pc.connectionState
+        log.info("[%s] connection %s", self.id, state)
+        if state == "connected":
+            self._connected.set()
+        elif state in ("failed", "closed"):
+            await self._event({"type": "state", "state": "ended"})
+            self.ended.set()
+
+    async def _receive(self, track: MediaStreamTrack) -> None:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=VAD_RATE)
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            for out in resampler.resample(frame):
+                await self._hear(bytes(out.planes[0])[: out.samples * 2])
+            self._note_overlap()
+            if self._should_barge_in():
+                await self._barge_in()
+
+    async def _hear(self, pcm: bytes) -> None:
+        """Keep the audio, gate out our own echo, and run the VAD on what is left."""
+        self._heard += pcm
+        echo = self.playout.recent_level(ECHO_WINDOW_S)
+        if echo and _rms(pcm) < echo * self._echo_gate:
+            pcm = bytes(len(pcm))
+        for event in self.vad.feed(pcm):
+            await self._vad_event(event)
+        if not self.vad.in_speech:  # forget audio no utterance can start in, a second at a time
+            excess_ms = len(self._heard) // _BYTES_PER_MS - self._quiet_keep_ms
+            if excess_ms >= 1000:
+                del self._heard[: excess_ms * _BYTES_PER_MS]
+                self._heard_from_ms += excess_ms
+
+    def _note_overlap(self) -> None:
+        if self.vad.in_speech and self.playout.is_playing and self._overlap_start is None:
+            self._overlap_start = self.vad.now_ms  # playback began while the candidate spoke
+
+    def _should_barge_in(self) -> bool:
+        return (
+            self._overlap_start is not None
+            and not self._barged
+            and self.vad.in_speech
+            and self.playout.is_playing
+            and self.vad.now_ms - self._overlap_start >= self.settings.barge_in_ms
+        )
+
+    async def _vad_event(self, event: object) -> None:
+        """React to the segmenter.
+
+        Early transcription: when the candidate has been quiet for `early_transcript_ms`
+        (shorter than the silence window that ends the turn), the utterance so far goes to
+        speech-to-text at once. If the turn then ends with no more speech, that transcript
+        is the turn's and the silence window has hidden the transcription time; if the
+        candidate goes on, it is dropped. The cost is one extra transcription per pause.
+        """
+        if isinstance(event, SpeechPause):
+            self._drop_early()
+            if not (self._started_over_playback and self.playout.is_playing) and not self.completed:
+                audio = self._heard_between(event.audio_start_ms, event.ms)
+                task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
+                self._early = (event.speech_end_ms, task)
+            return
+        if isinstance(event, SpeechStart):
+            self._barged = False
+            self._started_over_playback = self.playout.is_playing
+            self._overlap_start = event.ms if self.playout.is_playing else None
+            await self._event({"type": "speech", "event": "start"})
+        elif isinstance(event, SpeechEnd):
+            ignored = self._started_over_playback and not self._barged and self.playout.is_playing
+            self._overlap_start = None
+            self._started_over_playback = False
+            await self._event({"type": "speech", "event": "end"})
+            if ignored:
+                log.info("[%s] speech under playback ignored (echo or backchannel)", self.id)
+                return
+            if self.completed:
+                return
+            now = time.monotonic()
+            speech_end = now - (event.end_ms - event.speech_end_ms) / 1000
+            audio = self._heard_between(event.audio_start_ms, event.end_ms)
+            early = None
+            if self._early is not None and self._early[0] == event.speech_end_ms:
+                early = self._early[1]
+                self._early = None
+            self._drop_early()
+            self._utterances.put_nowait(
+                Utterance(Pcm(audio, VAD_RATE), None, speech_end, now, early)
+            )
+
+    def _drop_early(self) -> None:
+        if self._early is not None:
+            self._early[1].cancel()
+            self._early = None
+
+    async def _transcribe(self, pcm: Pcm) -> str:
+        return (await self.stt.transcribe(pcm, await self.conversation.hints())).strip()
+
+    def _heard_between(self, start_ms: int, end_ms: int) -> bytes:
+        start = max(0, (start_ms - self._heard_from_ms) * _BYTES_PER_MS)
+        return bytes(self._heard[start : (end_ms - self._heard_from_ms) * _BYTES_PER_MS])
+
+    async def _barge_in(self) -> None:
+        self._barged = True
+        dropped = self._stop_speaking()
+        BARGE_INS.inc()
+        log.info("[%s] barge-in: dropped %d ms of speech", self.id, dropped * 1000 // 48000)
+        await self._event({"type": "barge_in"})
+        await self._set_state("listening")
+
+    def _stop_speaking(self) -> int:
+        """Drop queued speech and stop synthesis; return the samples dropped."""
+        dropped = self.playout.clear()
+        if self._speaker:
+            self._speaker.interrupt()
+        return dropped
+
+    def _on_played(self, tag: object, ms: int, finished: bool) -> None:
+        if self._speaker:
+            self._speaker.on_played(tag, ms, finished)
+
+    def _on_started(self, tag: object) -> None:
+        if self._speaker:
+            self._speaker.on_started(tag)
+
+    # -- turns -----------------------------------------------------------------------
+
+    async def _turn_loop(self) -> None:
+        """Once media flows: the greeting or resume prompt, then each turn in order."""
+        await self._connected.wait()
+        utterance = Utterance()
+        while not self.completed and self._closing is None:
+            # A turn runs as its own task so that close() can let it finish storing.
+            self._turn = asyncio.ensure_future(self._run_turn(utterance))
+            await asyncio.shield(self._turn)
+            if not self.completed:
+                utterance = await self._utterances.get()
+
+    async def _run_turn(self, utterance: Utterance) -> None:
+        """One turn; a failed turn is reported to the candidate and the call listens on."""
+        try:
+            await self._take_turn(utterance)
+        except FlowError as error:
+            self._stop_speaking()
+            await self._event({"type": "error", "code": error.code, "message": error.message})
+            await self._set_state("listening")
+        except Exception:
+            log.exception("[%s] turn failed", self.id)
+            self._stop_speaking()
+            await self._event(
+                {
+                    "type": "error",
+                    "code": "turn_failed",
+                    "message": "Something went wrong with that turn. Please say it again.",
+                }
+            )
+            await self._set_state("listening")
+
+    async def _take_turn(self, utterance: Utterance) -> None:
+        if utterance.pcm is None and utterance.text is None:
+            said = await self.conversation.prompt()
+            speaker = self._new_speaker()
+            try:
+                await speaker.push(said.text)
+                await self._speak(speaker, said, {}, time.monotonic())
+            finally:
+                await speaker.close()
+            return
+        await self._set_state("thinking")
+        timings: dict[str, float] = {"end_of_turn": utterance.turn_end}
+        text = utterance.text
+        if utterance.early is not None:
+            text = await utterance.early
+            timings["transcript"] = time.monotonic()
+        elif utterance.pcm is not None:
+            text = await self._transcribe(utterance.pcm)
+            timings["transcript"] = time.monotonic()
+            if not text:
+                await self._event(
+                    {"type": "error", "code": "nothing_heard", "message": "I didn't catch that."}
+                )
+                await self._set_state("listening")
+                return
+        assert text is not None
+        await self._event({"type": "user_transcript", "text": text})
+        speaker = self._new_speaker()
+        try:
+            said = await self.conversation.turn(text, speaker.push)
+            TURNS.labels("webrtc", self.conversation.kind).inc()
+            await self._speak(speaker, said, timings, utterance.speech_end)
+        finally:
+            await speaker.close()
+
+    def _new_speaker(self) -> Speaker:
+        self._turn_number += 1
+        self._speaker = Speaker(
+            self.tts,
+            self.playout,
+            self._turn_number,
+            streaming=self.settings.streaming_replies,
+            on_sentence=self._sentence_started,
+        )
+        if self._closing is not None:
+            self._speaker.interrupt()  # the call is ending: store the turn, say nothing
+        return self._speaker
+
+    async def _sentence_started(self, text: str) -> None:
+        await self._set_state("speaking")
+        await self._event({"type": "assistant_text", "text": text})
+
+    async def _speak(
+        self, speaker: Speaker, said: Said, timings: dict[str, float], ended: float
+    ) -> None:
+        """Finish speaking a reply (or the prompt), then store what was heard and when."""
+        await speaker.finish()
+        await self._event({"type": "turn", **said.fields})
+        entry_id = said.assistant_entry_id  # None for the prompt: it is not stored
+        if entry_id is not None:
+            stages = self._timings(speaker, timings, ended)
+            observe_turn_stages("webrtc", stages)
+            stalled = {"playout_stalled_ms": round(speaker.times.stalled_s * 1000, 1)}
+            await self.transcripts.revise(entry_id, timings={**stages, **stalled})
+        await self.playout.idle.wait()
+        heard = speaker.played_text() if speaker.interrupted else speaker.spoken_text()
+        await self._event(
+            {"type": "assistant_done", "text": heard, "interrupted": speaker.interrupted}
+        )
+        if entry_id is not None and speaker.interrupted:
+            await self.transcripts.revise(entry_id, message=heard or CUT_OFF)
+        if said.completed:
+            self.completed = True
+            await self._event({"type": "completed", **said.fields})
+            await self._set_state("ended")
+            return
+        await self._set_state("listening")
+
+    @staticmethod
+    def _timings(speaker: Speaker, timings: dict[str, float], ended: float) -> dict[str, float]:
+        """Milliseconds from the end of the candidate's speech to each stage of the reply."""
+        marks = {
+            **timings,
+            "first_token": speaker.times.first_piece,
+            "first_sentence_synthesized": speaker.times.first_sentence_synthesized,
+            "first_audio_queued": speaker.times.first_sentence_queued,
+            "first_audio_sent": speaker.times.first_audio_sent,
+        }
+        relative = {
+            name: round((moment - ended) * 1000, 1) for name, moment in marks.items() if moment
+        }
+        return {"end_of_speech": 0.0, **relative}
+
+    async def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            await self._event({"type": "state", "state": state})
+
+    async def _event(self, event: dict[str, Any]) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.send(event)
+
+
+def _rms(pcm: bytes) -> float:
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    return float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0

@@ -1,0 +1,235 @@
+"""The outgoing audio track of a call: queued speech, paced 20 ms frames, instant barge-in.
+
+``PlayoutTrack`` is an aiortc ``MediaStreamTrack`` that always produces 48 kHz mono s16
+frames of 960 samples, paced against a monotonic clock that starts at the first ``recv()``
+(frame ``n`` is due at ``start + n * 20 ms``, so lateness never accumulates into drift).
+Audio is queued per item (usually one synthesized sentence) with a caller-chosen tag; the
+track reports how much of each item was actually handed to the encoder, which is what the
+transcript must keep when the candidate talks over the assistant and ``clear()`` is called.
+It also remembers how loud the frames it sent recently were (``recent_level``), so a call
+can tell the echo of its own voice from the candidate's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from voice.opus import OpusFrames, silence_packet
+from voice.opus import packet as opus_packet
+
+logger = logging.getLogger(f"viva.{__name__}")
+
+SAMPLE_RATE = 48000
+FRAME_SAMPLES = 960  # 20 ms
+FRAME_BYTES = FRAME_SAMPLES * 2
+TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+_SILENCE = bytes(FRAME_BYTES)
+_MAX_LAG_S = 0.2  # further behind than this, the timeline restarts at "now"
+
+StartedCallback = Callable[[object], None]
+"""``on_started(tag)``: called when the first frame of an item is handed to the encoder."""
+PlayedCallback = Callable[[object, int, bool], None]
+"""``on_played(tag, ms_played, finished)``: called once per enqueued item, when its last
+frame was sent (``finished=True``) or when it was dropped by ``clear()``/``stop()``
+(``finished=False``, ``ms_played`` is how much of it went out before that)."""
+
+
+def to_playout_pcm(pcm: bytes, sample_rate: int, channels: int = 1) -> bytes:
+    """Convert interleaved s16 PCM to 48 kHz mono s16 bytes."""
+    if channels not in (1, 2):
+        raise ValueError("channels must be 1 or 2")
+    if sample_rate <= 0:
+        raise ValueError("sample_rate must be positive")
+    if len(pcm) % (2 * channels):
+        raise ValueError("pcm length is not a whole number of s16 samples")
+    if (sample_rate == SAMPLE_RATE and channels == 1) or not pcm:
+        return bytes(pcm)
+    samples = np.frombuffer(pcm, dtype=np.int16).reshape(1, -1)
+    layout = "mono" if channels == 1 else "stereo"
+    frame = av.AudioFrame.from_ndarray(samples, format="s16", layout=layout)
+    frame.sample_rate = sample_rate
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    out = resampler.resample(frame) + resampler.resample(None)
+    return b"".join(f.to_ndarray().tobytes() for f in out)
+
+
+@dataclass(eq=False)
+class _Item:
+    tag: object
+    chunks: list[bytes]  # FRAME_BYTES each, the last one zero-padded
+    samples: int  # real samples, without the padding
+    levels: list[float]  # RMS of each chunk
+    packets: list[bytes] | None = None  # the chunks as Opus packets, when pre-encoded
+    sent: int = 0  # chunks already handed out
+
+    @property
+    def played_samples(self) -> int:
+        return min(self.sent * FRAME_SAMPLES, self.samples)
+
+
+def _ms(samples: int) -> int:
+    return samples * 1000 // SAMPLE_RATE
+
+
+def _levels(data: bytes) -> list[float]:
+    """RMS of each 20 ms frame of 48 kHz s16 PCM (the last one zero-padded)."""
+    samples = np.frombuffer(data, dtype="<i2").astype(np.float64)
+    padded = np.zeros(-(-len(samples) // FRAME_SAMPLES) * FRAME_SAMPLES)
+    padded[: len(samples)] = samples
+    return [float(x) for x in np.sqrt(np.mean(padded.reshape(-1, FRAME_SAMPLES) ** 2, axis=1))]
+
+
+class PlayoutTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(
+        self,
+        on_played: PlayedCallback | None = None,
+        *,
+        on_started: StartedCallback | None = None,
+        opus: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        super().__init__()
+        self._on_played = on_played
+        self._on_started = on_started
+        # Pre-encoded mode: recv() returns Opus av.Packets (see voice/opus.py).
+        self._opus = OpusFrames() if opus else None
+        self._silence_packet = silence_packet() if opus else b""
+        self._clock = clock
+        self._sleep = sleep
+        self._queue: deque[_Item] = deque()
+        self._history: deque[tuple[object, int]] = deque(maxlen=64)
+        self._sent_levels: deque[tuple[float, float]] = deque(maxlen=100)  # (time, RMS), 2 s
+        self._start: float | None = None
+        self._pts = 0
+        self.idle = asyncio.Event()  # set while nothing is queued
+        self.idle.set()
+
+    @property
+    def is_playing(self) -> bool:
+        return bool(self._queue)
+
+    @property
+    def queued_ms(self) -> int:
+        """Audio still to be sent, across all queued items."""
+        return _ms(sum(item.samples - item.played_samples for item in self._queue))
+
+    def prepare(self, pcm: bytes, sample_rate: int, channels: int = 1) -> _Item:
+        """Resample, frame and (in Opus mode) encode audio: CPU work, safe in a thread."""
+        data = to_playout_pcm(pcm, sample_rate, channels)
+        chunks = [data[i : i + FRAME_BYTES] for i in range(0, len(data), FRAME_BYTES)]
+        item = _Item(None, chunks, len(data) // 2, [])
+        if chunks:
+            chunks[-1] = chunks[-1].ljust(FRAME_BYTES, b"\x00")
+            item.levels = _levels(data)
+            if self._opus is not None:
+                packets = self._opus.encode(b"".join(chunks))[: len(chunks)]
+                item.packets = packets + [self._silence_packet] * (len(chunks) - len(packets))
+        return item
+
+    def enqueue(self, pcm: bytes, sample_rate: int, tag: object = None, channels: int = 1) -> int:
+        """Queue s16 PCM (any rate, mono or interleaved stereo); return the ms queued.
+
+        Empty audio is reported finished at once; on a stopped track it is reported unplayed.
+        """
+        return self.enqueue_prepared(self.prepare(pcm, sample_rate, channels), tag)
+
+    def enqueue_prepared(self, item: _Item, tag: object = None) -> int:
+        """Queue audio made ready by `prepare` (usually in a worker thread)."""
+        item.tag = tag
+        if self.readyState != "live" or not item.chunks:
+            self._report(item, finished=not item.chunks)
+            return 0
+        self._queue.append(item)
+        self.idle.clear()
+        return _ms(item.samples)
+
+    def clear(self) -> int:
+        """Drop everything queued at once (barge-in); return the number of samples dropped."""
+        items = list(self._queue)
+        self._queue.clear()
+        self.idle.set()
+        for item in items:
+            self._report(item, finished=False)
+        return sum(item.samples - item.played_samples for item in items)
+
+    def played_ms(self, tag: object) -> int | None:
+        """How much of the item with this tag was sent so far (recent items only)."""
+        for item in self._queue:
+            if item.tag == tag:
+                return _ms(item.played_samples)
+        for done_tag, ms in reversed(self._history):
+            if done_tag == tag:
+                return ms
+        return None
+
+    def recent_level(self, seconds: float) -> float:
+        """The loudest frame (RMS, s16 scale) sent in the last `seconds`; 0.0 if none."""
+        since = self._clock() - seconds
+        return max((level for at, level in self._sent_levels if at >= since), default=0.0)
+
+    def stop(self) -> None:
+        self.clear()
+        super().stop()
+
+    async def recv(self) -> av.AudioFrame | av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = self._clock()
+        else:
+            self._pts += FRAME_SAMPLES
+            wait = self._start + self._pts / SAMPLE_RATE - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+            elif wait < -_MAX_LAG_S:  # after a long stall, re-anchor instead of bursting
+                self._start -= wait
+        chunk, encoded = self._next_chunk()
+        if self._opus is not None:
+            return opus_packet(encoded or self._silence_packet, self._pts)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
+        frame.planes[0].update(chunk)
+        frame.pts = self._pts
+        frame.sample_rate = SAMPLE_RATE
+        frame.time_base = TIME_BASE
+        return frame
+
+    def _next_chunk(self) -> tuple[bytes, bytes | None]:
+        queue = self._queue
+        if not queue:
+            return _SILENCE, None
+        item = queue[0]
+        if item.sent == 0 and self._on_started is not None:
+            self._on_started(item.tag)
+        chunk = item.chunks[item.sent]
+        encoded = item.packets[item.sent] if item.packets else None
+        self._sent_levels.append((self._clock(), item.levels[item.sent]))
+        item.sent += 1
+        if item.sent == len(item.chunks):
+            queue.popleft()
+            if not queue:
+                self.idle.set()
+            self._report(item, finished=True)
+        return chunk, encoded
+
+    def _report(self, item: _Item, finished: bool) -> None:
+        ms = _ms(item.played_samples)
+        self._history.append((item.tag, ms))
+        if self._on_played is None:
+            return
+        try:
+            self._on_played(item.tag, ms, finished)
+        except Exception:  # a caller's bug must not stop the RTP sender loop
+            logger.exception("on_played callback failed for tag %r", item.tag)
