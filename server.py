@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import time
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,7 +43,7 @@ from storage.db import create_engine, migrate, session_factory
 from voice.ice import restrict_host_candidates
 from voice.speech_factory import build_speech
 
-log = logging.getLogger(f"viva.{__name__}")
+log = logging.getLogger("viva.server")  # also when run as `python -m server`
 STATIC = Path(__file__).parent / "static"
 
 
@@ -114,20 +120,102 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="viva", description="Viva voice interview server")
     parser.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")
+    parser.add_argument("--workers", type=int, help="server processes (default: VIVA_WORKERS or 1)")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging()
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         parser.exit(2, f"viva: {error}\n")
-    settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+    settings = settings.replace(
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+    )
+    if settings.workers < 1:
+        parser.exit(2, "viva: --workers must be at least 1\n")
     log.info("database: %s", settings.resolved_database_url.split("@")[-1])
+    if settings.workers == 1:
+        serve(settings)
+        return
+    raise SystemExit(supervise(settings))
+
+
+def serve(settings: Settings) -> None:
+    """Run one server process until SIGINT/SIGTERM (aiohttp's graceful exit)."""
     app = create_app(settings)
     app.on_startup.append(_warm_up)
     uvloop.install()  # libuv event loop: ~20 % more turns per CPU second than asyncio's own
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        app, host=settings.host, port=settings.port, print=None, reuse_port=settings.workers > 1
+    )
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def supervise(settings: Settings) -> int:
+    """Run `settings.workers` server processes on one port and keep them running.
+
+    Each worker is a whole Viva (its own event loop, database pool and models) listening
+    with SO_REUSEPORT, so the kernel spreads new connections across them; a WebSocket and
+    the call behind it stay with the worker that accepted it. Workers share state the way
+    separate instances do: through the database and, when REDIS_URL is set, Redis.
+    The schema is migrated once here, so workers never race to create it. SIGTERM or
+    SIGINT is passed on to every worker, which drains and exits; a worker that dies on its
+    own is restarted.
+    """
+    asyncio.run(_migrate_once(settings))
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in workers.values():
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+
+    def start(index: int) -> multiprocessing.process.BaseProcess:
+        process = context.Process(target=_worker, args=(settings, index), name=f"viva-{index}")
+        process.start()
+        log.info("worker %d started (pid %s)", index, process.pid)
+        return process
+
+    workers = {index: start(index) for index in range(settings.workers)}
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while workers:
+        multiprocessing.connection.wait([p.sentinel for p in workers.values()])
+        for index, process in list(workers.items()):
+            if process.is_alive():
+                continue
+            process.join()
+            del workers[index]
+            if not stopping:
+                log.error("worker %d exited (code %s); restarting it", index, process.exitcode)
+                time.sleep(1.0)
+                workers[index] = start(index)
+    log.info("all workers stopped")
+    return 0
+
+
+def _worker(settings: Settings, index: int) -> None:
+    _configure_logging()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; SIGTERM drains
+    log.info("worker %d serving on %s:%d", index, settings.host, settings.port)
+    serve(settings)
+
+
+async def _migrate_once(settings: Settings) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

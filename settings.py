@@ -26,6 +26,7 @@ def default_database_url(data_dir: Path) -> str:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1  # server processes sharing the port (SO_REUSEPORT)
     data_dir: Path = Path("data")
     database_url: str = ""  # empty: a SQLite file in data_dir
     max_body_bytes: int = 1024 * 1024  # JSON bodies
@@ -82,6 +83,7 @@ class Settings:
         settings = cls(
             host=reader.text("HOST", cls.host),
             port=reader.integer("PORT", cls.port, 1, 65535),
+            workers=reader.integer("VIVA_WORKERS", cls.workers, 1, 64),
             data_dir=Path(reader.text("VIVA_DATA_DIR", str(cls.data_dir))),
             database_url=_async_database_url(reader.text("DATABASE_URL", "")),
             max_body_bytes=reader.integer("VIVA_MAX_BODY_BYTES", cls.max_body_bytes, 1024, 1 << 30),
