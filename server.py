@@ -29,19 +29,21 @@ from api.appkeys import (
 )
 from api.middleware import errors
 from api.routes import add_routes
+from flows.chat import Chat
 from flows.collecting import CollectorService
 from flows.interviewing import InterviewService
-from flows.providers.base import openai_client
-from flows.providers.chat import Chat
-from flows.providers.offline_chat import OfflineChat
-from flows.providers.openai_chat import OpenAIChat
+from flows.model_chat import ModelChat
+from flows.offline_chat import OfflineChat
+from flows.providers.base import OpenAIConfig, openai_client
+from flows.providers.openai_chat import ChatConfig, OpenAIChatModel
 from flows.transcripts import TranscriptService
 from flows.turns import Deps
 from settings import Settings, SettingsError
 from storage.cache import QuestionCache
 from storage.db import create_engine, migrate, session_factory
 from voice.ice import restrict_host_candidates
-from voice.speech_factory import build_speech
+from voice.speech_factory import OpenAISpeechConfig, build_speech
+from voice.tts import OpenAIVoiceConfig
 
 log = logging.getLogger("viva.server")  # also when run as `python -m server`
 STATIC = Path(__file__).parent / "static"
@@ -71,8 +73,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     engine = create_engine(settings.resolved_database_url)
     await migrate(engine)
-    client = openai_client(settings) if settings.use_openai else None
-    chat = Chat(OfflineChat(), OpenAIChat(client, settings) if client else None)
+    client = openai_client(openai_config(settings)) if settings.use_openai else None
+    model = OpenAIChatModel(client, ChatConfig(settings.openai_model)) if client else None
+    chat = Chat(OfflineChat(), ModelChat(model) if model else None)
     deps = Deps(
         sessions=session_factory(engine),
         chat=chat,
@@ -81,7 +84,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[COLLECTOR] = CollectorService(deps)
     app[INTERVIEWS] = InterviewService(deps)
     app[TRANSCRIPTS] = TranscriptService(deps)
-    app[STT], app[TTS] = build_speech(settings, client)
+    app[STT], app[TTS] = build_speech(openai_speech_config(settings), client)
     if client is None:
         log.warning(
             "no OPENAI_API_KEY: running on the offline providers (rules, question bank, "
@@ -93,6 +96,25 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     if client is not None:
         await client.close()
     await engine.dispose()
+
+
+def openai_config(settings: Settings) -> OpenAIConfig:
+    return OpenAIConfig(
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        timeout_seconds=settings.openai_timeout_seconds,
+        max_retries=settings.openai_max_retries,
+    )
+
+
+def openai_speech_config(settings: Settings) -> OpenAISpeechConfig | None:
+    """The OpenAI speech models, or None when speech stays offline."""
+    if not settings.use_openai:
+        return None
+    voice = OpenAIVoiceConfig(
+        settings.openai_tts_model, settings.openai_tts_voice, settings.openai_tts_format
+    )
+    return OpenAISpeechConfig(settings.openai_transcribe_model, voice)
 
 
 async def _close_voice_sockets(app: web.Application) -> None:

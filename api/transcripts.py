@@ -47,7 +47,7 @@ async def transcribe(request: web.Request) -> web.Response:
     pcm = await decode_audio(
         audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
     )
-    text = (await request.app[STT].transcribe(pcm, hints)).strip()
+    text = (await request.app[STT].transcribe(pcm, hints)).text.strip()
     if named and kind and text:
         await request.app[TRANSCRIPTS].add_user_text(kind, named, owner, text)
     return web.json_response({"text": text, "user_id": owner})

@@ -205,7 +205,7 @@ async def _transcribe(
     pcm = await decode_audio(
         raw, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
     )
-    text = (await app[STT].transcribe(pcm, await conversation.hints())).strip()
+    text = (await app[STT].transcribe(pcm, await conversation.hints())).text.strip()
     if not text:
         raise MessageError("nothing_heard", "I couldn't make out any words; please try again.")
     return text

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from flows.chat import Chat
 from flows.errors import Conflict, InvalidInput
-from flows.providers.chat import Chat
 from storage.cache import QuestionCache
 from storage.repositories import StaleVersion
 

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
+from flows.chat import Chat
 from flows.collector_nlu import Intent
 from flows.feedback import CATEGORIES, Feedback
+from flows.model_chat import ModelChat, parse_questions, parse_reading
+from flows.offline_chat import OfflineChat
 from flows.providers.base import ProviderError, openai_client
-from flows.providers.chat import Chat
-from flows.providers.offline_chat import OfflineChat
-from flows.providers.openai_chat import OpenAIChat, parse_questions, parse_reading
+from flows.providers.openai_chat import ChatConfig, OpenAIChatModel
 from flows.question_bank import InterviewSetup
+from server import openai_config
 from settings import Settings
 from tests.fake_openai import CHAT, FakeOpenAI, Reply
 
@@ -34,12 +36,13 @@ async def fake() -> AsyncIterator[FakeOpenAI]:
         yield server
 
 
-def provider(fake: FakeOpenAI, timeout: float = 5.0, retries: int = 2) -> OpenAIChat:
+def provider(fake: FakeOpenAI, timeout: float = 5.0, retries: int = 2) -> ModelChat:
     settings = Settings(
         openai_api_key="test", openai_base_url=fake.base_url, openai_model="fake-model",
         openai_timeout_seconds=timeout, openai_max_retries=retries,
     )
-    return OpenAIChat(openai_client(settings), settings)
+    model = OpenAIChatModel(openai_client(openai_config(settings)), ChatConfig("fake-model"))
+    return ModelChat(model)
 
 
 def questions_reply(questions: list[str]) -> Reply:

@@ -15,6 +15,7 @@ import openai
 import pytest
 
 from flows.providers.base import ProviderError
+from server import openai_speech_config
 from settings import Settings
 from tests.fake_openai import SPEECH, TRANSCRIPTIONS, FakeOpenAI, Reply
 from tests.speech_samples import encode, speak, tone
@@ -24,11 +25,13 @@ from voice.stt import (
     OfflineSpeechToText,
     OpenAISpeechToText,
     SpeechHints,
+    Transcription,
 )
 from voice.tts import (
     OPENAI_PCM_RATE,
     FallbackTextToSpeech,
     OpenAITextToSpeech,
+    OpenAIVoiceConfig,
     PiperTextToSpeech,
 )
 
@@ -55,6 +58,12 @@ def settings(fake: FakeOpenAI) -> Settings:
     )
 
 
+def voice(settings: Settings) -> OpenAIVoiceConfig:
+    config = openai_speech_config(settings)
+    assert config is not None
+    return config.voice
+
+
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[openai.AsyncOpenAI]:
     async with _client(settings) as sdk:
@@ -74,8 +83,9 @@ async def test_transcription_sends_wav_and_prompt(
 ) -> None:
     fake.script(TRANSCRIPTIONS, Reply(json={"text": "  Senior, I think. "}))
     pcm = speak("Senior, I think.")
-    stt = OpenAISpeechToText(client, settings)
-    assert await stt.transcribe(pcm, SpeechHints(expected="level")) == "Senior, I think."
+    stt = OpenAISpeechToText(client, settings.openai_transcribe_model)
+    heard = await stt.transcribe(pcm, SpeechHints(expected="level"))
+    assert heard == Transcription("Senior, I think.", None, "openai")
     [request] = fake.requests_to(TRANSCRIPTIONS)
     assert request.form["model"] == settings.openai_transcribe_model
     assert "seniority level" in str(request.form["prompt"])
@@ -90,7 +100,7 @@ async def test_transcription_sends_wav_and_prompt(
 async def test_transcription_prompts(
     fake: FakeOpenAI, client: openai.AsyncOpenAI, settings: Settings
 ) -> None:
-    stt = OpenAISpeechToText(client, settings)
+    stt = OpenAISpeechToText(client, settings.openai_transcribe_model)
     question = "How would you design a rate limiter for a public API?"
     await stt.transcribe(tone(), SpeechHints(expected="answer", question=question))
     await stt.transcribe(tone(), SpeechHints(expected="techstack"))
@@ -105,14 +115,14 @@ async def test_speech_file(fake: FakeOpenAI, client: openai.AsyncOpenAI,
                            settings: Settings) -> None:
     mp3 = encode(speak("Hello there."), "mp3")
     fake.script(SPEECH, Reply(body=mp3, content_type="audio/mpeg"))
-    speech = await OpenAITextToSpeech(client, settings).synthesize("Hello there.")
+    speech = await OpenAITextToSpeech(client, voice(settings)).synthesize("Hello there.")
     assert (speech.audio, speech.content_type) == (mp3, "audio/mpeg")
     [request] = fake.requests_to(SPEECH)
     assert request.json == {
         "model": settings.openai_tts_model, "voice": settings.openai_tts_voice,
         "input": "Hello there.", "response_format": "mp3",
     }
-    opus = await OpenAITextToSpeech(client, settings.replace(openai_tts_format="opus")
+    opus = await OpenAITextToSpeech(client, voice(settings.replace(openai_tts_format="opus"))
                                     ).synthesize("Hi.")
     assert opus.content_type == "audio/ogg" and opus.audio[:4] == b"OggS"
 
@@ -126,7 +136,7 @@ async def test_speech_pcm_streams_chunks_as_they_arrive(
     started = time.perf_counter()
     arrivals: list[float] = []
     chunks: list[bytes] = []
-    async for chunk, rate in OpenAITextToSpeech(client, settings).stream_pcm("Hello."):
+    async for chunk, rate in OpenAITextToSpeech(client, voice(settings)).stream_pcm("Hello."):
         assert rate == OPENAI_PCM_RATE and len(chunk) % 2 == 0
         arrivals.append(time.perf_counter() - started)
         chunks.append(chunk)
@@ -142,7 +152,7 @@ async def test_persistent_500_falls_back_to_offline(
 ) -> None:
     fake.set_default(TRANSCRIPTIONS, Reply.error(500))
     fake.set_default(SPEECH, Reply.error(503))
-    stt = OpenAISpeechToText(client, settings)
+    stt = OpenAISpeechToText(client, settings.openai_transcribe_model)
     with pytest.raises(ProviderError) as failure:
         await stt.transcribe(tone(), SpeechHints())
     assert (failure.value.capability, failure.value.kind) == ("stt", "http_500")
@@ -150,9 +160,9 @@ async def test_persistent_500_falls_back_to_offline(
 
     stt_pair = FallbackSpeechToText(stt, offline[0])
     heard = await stt_pair.transcribe(speak("senior"), SpeechHints(expected="level"))
-    assert heard == "senior"
+    assert heard == Transcription("senior", None, "pocketsphinx")
 
-    tts_pair = FallbackTextToSpeech(OpenAITextToSpeech(client, settings), offline[1])
+    tts_pair = FallbackTextToSpeech(OpenAITextToSpeech(client, voice(settings)), offline[1])
     speech = await tts_pair.synthesize("Welcome back.")
     assert speech.content_type == "audio/wav" and speech.audio[:4] == b"RIFF"
     rates = {rate async for _chunk, rate in tts_pair.stream_pcm("Welcome. Let us begin.")}
@@ -164,10 +174,11 @@ async def test_rate_limited_then_success(
 ) -> None:
     fake.script(TRANSCRIPTIONS, Reply.error(429), Reply(json={"text": "ten questions"}))
     fake.script(SPEECH, Reply.error(429))
-    stt = OpenAISpeechToText(client, settings)
-    assert await stt.transcribe(tone(), SpeechHints(expected="amount")) == "ten questions"
+    stt = OpenAISpeechToText(client, settings.openai_transcribe_model)
+    heard = await stt.transcribe(tone(), SpeechHints(expected="amount"))
+    assert heard.text == "ten questions"
     assert len(fake.requests_to(TRANSCRIPTIONS)) == 2
-    speech = await OpenAITextToSpeech(client, settings).synthesize("Ten it is.")
+    speech = await OpenAITextToSpeech(client, voice(settings)).synthesize("Ten it is.")
     assert speech.content_type == "audio/mpeg" and len(fake.requests_to(SPEECH)) == 2
 
 
@@ -177,13 +188,13 @@ async def test_timeout_falls_back_to_offline(
 ) -> None:
     fake.set_default(TRANSCRIPTIONS, Reply(json={"text": "too late"}, delay=SHORT_TIMEOUT * 4))
     async with _client(settings, timeout=SHORT_TIMEOUT) as slow_client:
-        stt = OpenAISpeechToText(slow_client, settings)
+        stt = OpenAISpeechToText(slow_client, settings.openai_transcribe_model)
         with pytest.raises(ProviderError) as failure:
             await stt.transcribe(tone(), SpeechHints())
         assert failure.value.kind == "timeout"
         pair = FallbackSpeechToText(stt, offline[0])
         heard = await pair.transcribe(speak("technical"), SpeechHints(expected="interview_type"))
-    assert heard == "technical"
+    assert heard == Transcription("technical", None, "pocketsphinx")
 
 
 async def test_pcm_stream_that_stalls_midway_is_cut_short(
@@ -196,7 +207,7 @@ async def test_pcm_stream_that_stalls_midway_is_cut_short(
     fake.set_default(SPEECH, Reply(chunks=pieces, content_type="audio/pcm",
                                    tokens_per_second=slow))
     async with _client(settings, timeout=SHORT_TIMEOUT) as slow_client:
-        openai_tts = OpenAITextToSpeech(slow_client, settings)
+        openai_tts = OpenAITextToSpeech(slow_client, voice(settings))
         with pytest.raises(ProviderError) as failure:
             async for _chunk in openai_tts.stream_pcm("Hello."):
                 pass
@@ -207,10 +218,10 @@ async def test_pcm_stream_that_stalls_midway_is_cut_short(
 
 
 async def test_build_speech(client: openai.AsyncOpenAI, settings: Settings) -> None:
-    stt, tts = build_speech(settings.replace(providers="offline"), None)
+    stt, tts = build_speech(openai_speech_config(settings.replace(providers="offline")), None)
     assert (stt.name, tts.name) == ("pocketsphinx", "piper")
-    stt, tts = build_speech(settings, client)
+    stt, tts = build_speech(openai_speech_config(settings), client)
     assert isinstance(stt, FallbackSpeechToText) and isinstance(tts, FallbackTextToSpeech)
     assert (stt.name, tts.name) == ("openai+pocketsphinx", "openai+piper")
     with pytest.raises(ValueError):
-        build_speech(settings, None)
+        build_speech(openai_speech_config(settings), None)

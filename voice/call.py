@@ -353,7 +353,7 @@ class Call:
             self._early = None
 
     async def _transcribe(self, pcm: Pcm) -> str:
-        return (await self.stt.transcribe(pcm, await self.conversation.hints())).strip()
+        return (await self.stt.transcribe(pcm, await self.conversation.hints())).text.strip()
 
     def _heard_between(self, start_ms: int, end_ms: int) -> bytes:
         start = max(0, (start_ms - self._heard_from_ms) * _BYTES_PER_MS)

@@ -1,10 +1,11 @@
-"""Pick Viva's ears and voice from settings: offline, or OpenAI falling back to offline."""
+"""Pick Viva's ears and voice: offline, or OpenAI falling back to offline."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import openai
 
-from settings import Settings
 from voice.stt import (
     FallbackSpeechToText,
     OfflineSpeechToText,
@@ -14,26 +15,36 @@ from voice.stt import (
 from voice.tts import (
     FallbackTextToSpeech,
     OpenAITextToSpeech,
+    OpenAIVoiceConfig,
     PiperTextToSpeech,
     TextToSpeech,
 )
 
 
-def build_speech(
-    settings: Settings, client: openai.AsyncOpenAI | None
-) -> tuple[SpeechToText, TextToSpeech]:
-    """Offline when OpenAI is not in use; otherwise OpenAI with the offline pair as fallback.
+@dataclass(frozen=True)
+class OpenAISpeechConfig:
+    """The OpenAI models for listening and speaking (the client is configured apart)."""
 
-    `client` is the app's one OpenAI client (its owner closes it); it is required when
-    `settings.use_openai`.
+    transcribe_model: str = "gpt-4o-mini-transcribe"
+    voice: OpenAIVoiceConfig = OpenAIVoiceConfig()
+
+
+def build_speech(
+    openai_speech: OpenAISpeechConfig | None, client: openai.AsyncOpenAI | None
+) -> tuple[SpeechToText, TextToSpeech]:
+    """Offline without an OpenAI config; otherwise OpenAI with the offline pair as fallback.
+
+    `client` is the app's one OpenAI client (its owner closes it); it is required with
+    `openai_speech`.
     """
     offline_stt = OfflineSpeechToText()
     offline_tts = PiperTextToSpeech()
-    if not settings.use_openai:
+    if openai_speech is None:
         return offline_stt, offline_tts
     if client is None:
         raise ValueError("build_speech needs the app's OpenAI client when OpenAI is in use")
     return (
-        FallbackSpeechToText(OpenAISpeechToText(client, settings), offline_stt),
-        FallbackTextToSpeech(OpenAITextToSpeech(client, settings), offline_tts),
+        FallbackSpeechToText(OpenAISpeechToText(client, openai_speech.transcribe_model),
+                             offline_stt),
+        FallbackTextToSpeech(OpenAITextToSpeech(client, openai_speech.voice), offline_tts),
     )

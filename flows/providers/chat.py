@@ -1,91 +1,44 @@
-"""The chat capability: one small interface, and the layer that degrades to offline.
+"""The chat capability as vendors see it: messages in, text out.
 
-`Chat` is what flows use. It asks the OpenAI provider when there is one and falls back to
-the offline provider for that call when the OpenAI one fails after the SDK's retries, so
-a turn never fails because a model did.
+A vendor subclasses `ChatModel` and fills one hook, `_generate`. The public methods wrap
+it in `map_errors("chat")`, so every vendor's failures surface as a counted
+`ProviderError`. What the messages say and how replies are validated is Viva's business
+(`flows/prompts.py`, `flows/model_chat.py`), not the vendor's.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
-from flows.collector_nlu import Intent, Reading
-from flows.feedback import Feedback
-from flows.providers.base import ProviderError
-from flows.question_bank import InterviewSetup
+from flows.providers.base import map_errors
 
-log = logging.getLogger(f"viva.{__name__}")
-
-QAPairs = Sequence[tuple[str, str | None]]
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
 
 
-class ChatProvider(Protocol):
+class ChatModel(ABC):
+    """One chat model; `_generate` is the only thing a vendor writes."""
+
     name: str
 
-    async def read_collector_message(self, expected_field: str, text: str) -> Reading: ...
+    async def complete_json(self, messages: list[Message]) -> str:
+        """The whole reply to a request for one JSON object (not yet validated)."""
+        with map_errors("chat"):
+            async with aclosing(self._generate(messages, json_object=True)) as pieces:
+                return "".join([piece async for piece in pieces])
 
-    async def generate_questions(self, setup: InterviewSetup) -> list[str]: ...
-
-    def acknowledge(self, question: str, answer: str, index: int) -> AsyncIterator[str]:
-        """Stream a one-sentence acknowledgement of an answer, token by token."""
-        ...
-
-    async def feedback(self, setup: InterviewSetup, pairs: QAPairs) -> Feedback: ...
-
-
-class Chat:
-    """Primary provider (OpenAI) when configured, offline behaviour when it fails."""
-
-    def __init__(self, offline: ChatProvider, primary: ChatProvider | None = None) -> None:
-        self.offline = offline
-        self.primary = primary
-
-    @property
-    def name(self) -> str:
-        return self.primary.name if self.primary else self.offline.name
-
-    async def read_collector_message(self, expected_field: str, text: str) -> Reading:
-        """Rules first (instant, free); the model only for what the rules cannot read."""
-        reading = await self.offline.read_collector_message(expected_field, text)
-        if reading.intent is not Intent.INVALID or self.primary is None:
-            return reading
-        try:
-            return await self.primary.read_collector_message(expected_field, text)
-        except ProviderError as error:
-            log.warning("collector reading falls back to rules: %s", error)
-            return reading
-
-    async def generate_questions(self, setup: InterviewSetup) -> tuple[list[str], str]:
-        """Exactly setup.amount questions, and where they came from."""
-        if self.primary is not None:
-            try:
-                return await self.primary.generate_questions(setup), self.primary.name
-            except ProviderError as error:
-                log.warning("question generation falls back to the bank: %s", error)
-        return await self.offline.generate_questions(setup), self.offline.name
-
-    async def acknowledge(self, question: str, answer: str, index: int) -> AsyncIterator[str]:
-        if self.primary is not None:
-            produced = False
-            try:
-                async for piece in self.primary.acknowledge(question, answer, index):
-                    produced = True
+    async def stream(self, messages: list[Message]) -> AsyncGenerator[str, None]:
+        """The reply as plain text, piece by piece as the model produces it."""
+        with map_errors("chat"):
+            async with aclosing(self._generate(messages, json_object=False)) as pieces:
+                async for piece in pieces:
                     yield piece
-                if produced:
-                    return
-            except ProviderError as error:
-                log.warning("acknowledgement falls back to offline: %s", error)
-                if produced:  # what was already said stands; end the sentence cleanly
-                    return
-        async for piece in self.offline.acknowledge(question, answer, index):
-            yield piece
 
-    async def feedback(self, setup: InterviewSetup, pairs: QAPairs) -> tuple[Feedback, str]:
-        if self.primary is not None:
-            try:
-                return await self.primary.feedback(setup, pairs), self.primary.name
-            except ProviderError as error:
-                log.warning("feedback falls back to offline scoring: %s", error)
-        return await self.offline.feedback(setup, pairs), self.offline.name
+    @abstractmethod
+    def _generate(self, messages: list[Message], json_object: bool) -> AsyncGenerator[str, None]:
+        """The reply's text in pieces; `json_object` asks for one JSON object.
+
+        Raise the vendor's own errors (or ValueError for a reply without content):
+        the base class maps them.
+        """

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from flows import offline_replies
+from flows.chat import QAPairs
 from flows.collector_nlu import Reading, read_message
 from flows.feedback import Feedback, offline_feedback
-from flows.providers.chat import QAPairs
 from flows.question_bank import InterviewSetup, bank_questions
 
 
