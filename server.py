@@ -40,7 +40,7 @@ from flows.transcripts import TranscriptService
 from flows.turns import Deps
 from settings import Settings, SettingsError
 from storage.cache import QuestionCache
-from storage.db import create_engine, migrate, session_factory
+from storage.db import create_engine, migrate, read_session_factory, session_factory
 from voice.ice import restrict_host_candidates
 from voice.speech_factory import OpenAISpeechConfig, build_speech
 from voice.tts import OpenAIVoiceConfig
@@ -78,6 +78,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     chat = Chat(OfflineChat(), ModelChat(model) if model else None)
     deps = Deps(
         sessions=session_factory(engine),
+        reads=read_session_factory(engine),
         chat=chat,
         cache=QuestionCache(settings.cache_max_sessions, settings.cache_ttl_seconds),
     )

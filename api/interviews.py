@@ -10,10 +10,10 @@ from api.appkeys import INTERVIEWS
 from api.parsing import json_body, message, user_id
 from flows.interviewing import InterviewReply
 from metrics import TURNS
-from storage.records import Interview, iso
+from storage.records import Interview, InterviewSummary, iso
 
 
-def summary(interview: Interview) -> dict[str, Any]:
+def summary(interview: Interview | InterviewSummary) -> dict[str, Any]:
     return {
         "id": interview.id,
         "user_id": interview.user_id,

@@ -50,7 +50,7 @@ class CollectorService:
         )
 
     async def load(self, session_id: str, user_id: str) -> CollectorSession:
-        async with self.deps.sessions() as db:
+        async with self.deps.reads() as db:
             session = await CollectorRepository(db).get(session_id, user_id)
         if session is None:
             raise NotFound("collector_session_not_found", "No such collector session.")

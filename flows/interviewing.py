@@ -11,7 +11,7 @@ from flows.errors import Conflict, NotFound
 from flows.interview import Move, Progress, apply_move, next_part, read_move
 from flows.question_bank import InterviewSetup
 from flows.turns import BusyGuard, Deps, TextSink, clean_message, unit_of_work
-from storage.records import Interview, InterviewSession, NewTranscript
+from storage.records import Interview, InterviewSession, InterviewSummary, NewTranscript
 from storage.repositories import (
     InterviewRepository,
     InterviewSessionRepository,
@@ -40,12 +40,12 @@ class InterviewService:
         self.deps = deps
         self.guard = BusyGuard()
 
-    async def list(self, user_id: str) -> list[Interview]:
-        async with self.deps.sessions() as db:
+    async def list(self, user_id: str) -> list[InterviewSummary]:
+        async with self.deps.reads() as db:
             return await InterviewRepository(db).list_for(user_id)
 
     async def get(self, interview_id: str, user_id: str) -> Interview:
-        async with self.deps.sessions() as db:
+        async with self.deps.reads() as db:
             interview = await InterviewRepository(db).get(interview_id, user_id)
         if interview is None:
             raise NotFound("interview_not_found", "No such interview.")
@@ -77,7 +77,7 @@ class InterviewService:
         )
 
     async def load(self, session_id: str, user_id: str) -> InterviewSession:
-        async with self.deps.sessions() as db:
+        async with self.deps.reads() as db:
             session = await InterviewSessionRepository(db).get(session_id, user_id)
         if session is None:
             raise NotFound("interview_session_not_found", "No such interview session.")

@@ -22,7 +22,7 @@ class TranscriptService:
 
     async def owned(self, session_type: str, session_id: str, user_id: str) -> None:
         """Raise NotFound unless the session exists and belongs to user_id."""
-        async with self.deps.sessions() as db:
+        async with self.deps.reads() as db:
             if session_type == "collector":
                 found: object = await CollectorRepository(db).get(session_id, user_id)
             else:
@@ -32,7 +32,7 @@ class TranscriptService:
 
     async def list(self, session_type: str, session_id: str, user_id: str) -> list[TranscriptEntry]:
         await self.owned(session_type, session_id, user_id)
-        async with self.deps.sessions() as db:
+        async with self.deps.reads() as db:
             return await TranscriptRepository(db).list_for(session_type, session_id, user_id)
 
     async def add_user_text(

@@ -21,7 +21,8 @@ MAX_MESSAGE_CHARS = 8000
 
 @dataclass
 class Deps:
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: async_sessionmaker[AsyncSession]  # writes: one transaction per unit of work
+    reads: async_sessionmaker[AsyncSession]  # single reads, autocommit (one round trip)
     chat: Chat
     cache: QuestionCache
 

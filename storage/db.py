@@ -41,6 +41,18 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
+    """Sessions for single reads: autocommit, so a read is one round trip, not three.
+
+    A read in a transaction costs BEGIN, the SELECT and ROLLBACK. Every read path in Viva
+    is one statement (or independent statements whose results are checked again by the
+    optimistic version on write), so it needs no transaction of its own.
+    """
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
+
+
 def _alembic_config(connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

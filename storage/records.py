@@ -41,6 +41,20 @@ class Interview:
 
 
 @dataclass(frozen=True)
+class InterviewSummary:
+    """What a listing shows of an interview: everything but its questions."""
+
+    id: str
+    user_id: str
+    role: str
+    interview_type: str
+    level: str
+    techstack: tuple[str, ...]
+    amount: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class InterviewSession:
     id: str
     interview_id: str

@@ -24,6 +24,7 @@ from storage.records import (
     CollectorSession,
     Interview,
     InterviewSession,
+    InterviewSummary,
     NewTranscript,
     TranscriptEntry,
 )
@@ -188,16 +189,40 @@ class InterviewRepository:
         )
         return _interview(row) if row else None
 
-    async def list_for(self, user_id: str, limit: int = 200) -> list[Interview]:
-        rows = await self.session.scalars(
-            select(InterviewRow)
-            .where(InterviewRow.user_id == user_id)
-            .order_by(InterviewRow.created_at.desc(), InterviewRow.id.desc())
-            .limit(limit)
-        )
-        return [_interview(row) for row in rows]
+    async def list_for(self, user_id: str, limit: int = 200) -> list[InterviewSummary]:
+        rows = await self.session.execute(_LIST_INTERVIEWS, {"user_id": user_id, "limit": limit})
+        return [
+            InterviewSummary(
+                id=row.id,
+                user_id=row.user_id,
+                role=row.role,
+                interview_type=row.interview_type,
+                level=row.level,
+                techstack=tuple(row.techstack),
+                amount=row.amount,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
 
 
+_INTERVIEWS = cast(Table, InterviewRow.__table__)
+# The dashboard's listing: no question texts, newest first, built once.
+_LIST_INTERVIEWS = (
+    select(
+        _INTERVIEWS.c.id,
+        _INTERVIEWS.c.user_id,
+        _INTERVIEWS.c.role,
+        _INTERVIEWS.c.interview_type,
+        _INTERVIEWS.c.level,
+        _INTERVIEWS.c.techstack,
+        _INTERVIEWS.c.amount,
+        _INTERVIEWS.c.created_at,
+    )
+    .where(_INTERVIEWS.c.user_id == bindparam("user_id"))
+    .order_by(_INTERVIEWS.c.created_at.desc(), _INTERVIEWS.c.id.desc())
+    .limit(bindparam("limit"))
+)
 _SESSIONS = cast(Table, InterviewSessionRow.__table__)
 _TRANSCRIPT = cast(Table, TranscriptEntryRow.__table__)
 # Statements built once: this is the path every turn takes, and SQLAlchemy memoizes the
@@ -216,7 +241,9 @@ _SAVE_SESSION = (
         updated_at=bindparam("updated_at"),
     )
 )
-_ADD_ENTRY = insert(_TRANSCRIPT).returning(_TRANSCRIPT.c.id)
+# One INSERT for all of a turn's rows; ids come back in the order given, so they follow
+# the speaking order (SQLAlchemy's insertmanyvalues sorts RETURNING by parameter order).
+_ADD_ENTRIES = insert(_TRANSCRIPT).returning(_TRANSCRIPT.c.id, sort_by_parameter_order=True)
 
 
 class InterviewSessionRepository:
@@ -285,9 +312,8 @@ class TranscriptRepository:
         self, session_type: str, session_id: str, user_id: str, entries: Sequence[NewTranscript]
     ) -> list[TranscriptEntry]:
         now = utcnow()
-        records = []
-        for entry in entries:  # one INSERT … RETURNING each keeps ids in speaking order
-            values = {
+        rows = [
+            {
                 "session_type": session_type,
                 "session_id": session_id,
                 "user_id": user_id,
@@ -296,8 +322,15 @@ class TranscriptRepository:
                 "timings": entry.timings,
                 "created_at": now,
             }
-            entry_id = await self.session.scalar(_ADD_ENTRY, values)
-            records.append(TranscriptEntry(id=int(entry_id), **values))  # type: ignore[arg-type]
+            for entry in entries
+        ]
+        if not rows:
+            return []
+        ids = (await self.session.scalars(_ADD_ENTRIES, rows)).all()
+        records = [
+            TranscriptEntry(id=int(entry_id), **values)  # type: ignore[arg-type]
+            for entry_id, values in zip(ids, rows, strict=True)
+        ]
         return records
 
     async def list_for(
