@@ -1,7 +1,7 @@
 """What the voice benchmarks share: the fake provider process, callers, interviews.
 
-Callers are `tests.rtc_peer.Caller`s with two changes for load: no STUN server (the
-caller stays on loopback), and a microphone that sends Opus packets encoded once, before
+Callers are `tests.rtc_peer.Caller`s (loopback-only peers: no STUN server, host
+candidates on 127.0.0.1) with a microphone that sends Opus packets encoded once, before
 the run (aiortc sends an `av.Packet` from `recv()` as is), so a caller costs little CPU
 and the callers' core keeps up with many of them. The microphone notes when the last
 voiced frame of each answer left it: the caller's "end of speech".
@@ -27,7 +27,6 @@ from typing import Any
 import aiohttp
 import av
 import numpy as np
-from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -293,14 +292,12 @@ class PacketMic(MediaStreamTrack):
 
 
 class BenchCaller(Caller):
-    """A `Caller` with a `PacketMic` and no STUN server (aiortc's default is Google's)."""
+    """A `Caller` whose microphone is a `PacketMic` (its peer is loopback-only, like every
+    `Caller`'s: no STUN server, host candidates on 127.0.0.1)."""
 
     def __init__(self, http: aiohttp.ClientSession, url: str, silence: bytes) -> None:
-        super().__init__(http, url)
         self.packet_mic = PacketMic(silence)
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.pc.addTrack(self.packet_mic)
-        self.pc.on("track", self._on_track)
+        super().__init__(http, url, mic=self.packet_mic)
 
     def first_loud_after(self, moment: float) -> float | None:
         """Arrival time of the first non-silent frame received after `moment`."""

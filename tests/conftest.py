@@ -15,11 +15,30 @@ from aiohttp.test_utils import TestClient
 
 from server import create_app
 from settings import Settings
+from tests.loopback_guard import LoopbackGuard
 
 PG_HOST = os.environ.get("VIVA_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("VIVA_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("VIVA_TEST_PG_USER", "postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+GUARD = LoopbackGuard()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def loopback_only() -> Iterator[LoopbackGuard]:
+    """The whole run: the test process may contact loopback addresses only."""
+    GUARD.install()
+    yield GUARD
+    GUARD.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def no_remote_contact(loopback_only: LoopbackGuard) -> Iterator[None]:
+    """Fails the test that tried to reach off this machine, even if the error was swallowed."""
+    loopback_only.take_violations()
+    yield
+    violations = loopback_only.take_violations()
+    assert not violations, f"non-loopback destinations contacted: {violations}"
 
 
 async def _admin(sql: str) -> None:

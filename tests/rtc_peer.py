@@ -20,15 +20,27 @@ from typing import Any
 import av
 import numpy as np
 from aiohttp import ClientSession, ClientWebSocketResponse
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from voice.audio import Pcm, resample_pcm
+from voice.ice import restrict_host_candidates
 
 RATE = 48000
 FRAME = 960
 FRAME_S = FRAME / RATE
 SILENT_RMS = 200.0  # s16 RMS under which a received frame counts as silence
+
+
+def loopback_peer() -> RTCPeerConnection:
+    """A peer connection that stays on this machine.
+
+    No ICE servers (aiortc's default is Google's public STUN server), and host candidates
+    gathered on 127.0.0.1 only (aioice's default is every interface except loopback). The
+    candidate restriction is process-wide, as the server's own setting is.
+    """
+    restrict_host_candidates(("127.0.0.1",))
+    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
 
 class ScriptedMic(MediaStreamTrack):
@@ -87,14 +99,19 @@ class ScriptedMic(MediaStreamTrack):
 
 class Caller:
     def __init__(
-        self, http: ClientSession | Any, path: str, *, echo_db: float | None = None
+        self,
+        http: ClientSession | Any,
+        path: str,
+        *,
+        echo_db: float | None = None,
+        mic: MediaStreamTrack | None = None,
     ) -> None:
         self.http = http
         self.path = path
         self.mic = ScriptedMic()
         self.echo_gain = None if echo_db is None else 10 ** (echo_db / 20)
-        self.pc = RTCPeerConnection()
-        self.pc.addTrack(self.mic)
+        self.pc = loopback_peer()
+        self.pc.addTrack(mic or self.mic)
         self.events: list[dict[str, Any]] = []
         self.frames: list[tuple[float, float]] = []  # (arrival time, rms) per received frame
         self.ws: ClientWebSocketResponse | None = None
