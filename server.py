@@ -40,7 +40,13 @@ from flows.transcripts import TranscriptService
 from flows.turns import Deps
 from settings import Settings, SettingsError
 from storage.cache import QuestionCache
-from storage.db import create_engine, migrate, read_session_factory, session_factory
+from storage.db import (
+    WriteGate,
+    create_engine,
+    migrate,
+    read_session_factory,
+    session_factory,
+)
 from voice.ice import restrict_host_candidates
 from voice.speech_factory import OpenAISpeechConfig, build_speech
 from voice.tts import OpenAIVoiceConfig
@@ -81,6 +87,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         reads=read_session_factory(engine),
         chat=chat,
         cache=QuestionCache(settings.cache_max_sessions, settings.cache_ttl_seconds),
+        writes=WriteGate.for_engine(engine),
     )
     app[COLLECTOR] = CollectorService(deps)
     app[INTERVIEWS] = InterviewService(deps)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from flows.errors import Conflict, FlowError, InvalidInput, NotFound
+from storage.faults import StorageUnavailable
 from voice.audio import AudioError
 
 log = logging.getLogger(f"viva.{__name__}")
@@ -15,6 +16,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _FLOW_STATUS: dict[type[FlowError], int] = {NotFound: 404, Conflict: 409, InvalidInput: 400}
 _AUDIO_STATUS = {"audio_too_large": 413}
+RETRY_AFTER_S = 1  # a lost connection is replaced at once; a restarting database takes longer
 
 
 def error_response(status: int, code: str, detail: str) -> web.Response:
@@ -29,6 +31,13 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(_FLOW_STATUS.get(type(error), 400), error.code, error.message)
     except AudioError as error:
         return error_response(_AUDIO_STATUS.get(error.code, 422), error.code, str(error))
+    except StorageUnavailable as error:
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        response = error_response(
+            503, "database_unavailable", "The database is unavailable; try again shortly."
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "body_too_large", "The request body is too large.")
     except web.HTTPException as error:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flows.chat import Chat
 from flows.errors import Conflict, InvalidInput
 from storage.cache import QuestionCache
+from storage.db import WriteGate
+from storage.faults import WRITING, RetryingSession, unavailable_on_fault
 from storage.repositories import StaleVersion
 
 # Voice paths pass a sink to hear the reply piece by piece while it is produced.
@@ -21,10 +23,11 @@ MAX_MESSAGE_CHARS = 8000
 
 @dataclass
 class Deps:
-    sessions: async_sessionmaker[AsyncSession]  # writes: one transaction per unit of work
-    reads: async_sessionmaker[AsyncSession]  # single reads, autocommit (one round trip)
+    sessions: async_sessionmaker[RetryingSession]  # writes: one transaction per unit of work
+    reads: async_sessionmaker[RetryingSession]  # single reads, autocommit (one round trip)
     chat: Chat
     cache: QuestionCache
+    writes: WriteGate = field(default_factory=lambda: WriteGate(serialised=False))
 
 
 class BusyGuard:
@@ -49,11 +52,18 @@ class BusyGuard:
 
 @asynccontextmanager
 async def unit_of_work(deps: Deps) -> AsyncIterator[AsyncSession]:
-    """A transaction: committed on success, rolled back on error; a lost race is a 409."""
-    async with deps.sessions() as session:
+    """A transaction: committed on success, rolled back on error; a lost race is a 409.
+
+    Writers pass `deps.writes` first: on SQLite they take turns instead of fighting over
+    the database lock. A lost connection (also at commit) is `StorageUnavailable`, and
+    nothing of the transaction is kept.
+    """
+    async with deps.writes.hold(), deps.sessions() as session:
+        session.info[WRITING] = True
         try:
-            async with session.begin():
-                yield session
+            with unavailable_on_fault():
+                async with session.begin():
+                    yield session
         except StaleVersion:
             raise Conflict(
                 "turn_in_progress", "This session changed while the turn was running."

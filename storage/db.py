@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +14,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from storage.faults import RetryingSession
 
 log = logging.getLogger(f"viva.{__name__}")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,6 +34,34 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
 
 
+class WriteGate:
+    """Write transactions one at a time, in arrival order, where the database needs it.
+
+    SQLite has one writer at a time. Left to itself, a writer that finds the database
+    locked polls with growing sleeps until its busy timeout, so under load some writers
+    starve and fail with "database is locked" while later ones get in. Through the gate,
+    this process's writers queue on an asyncio lock (FIFO) and reach SQLite one by one;
+    the busy timeout is left to order writers from other processes. Reads do not pass
+    the gate and stay concurrent (WAL lets them run beside the writer). On Postgres the
+    gate is open: its row locks and the optimistic versions already order writers.
+    """
+
+    def __init__(self, serialised: bool) -> None:
+        self._lock = asyncio.Lock() if serialised else None
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> WriteGate:
+        return cls(serialised=engine.url.get_backend_name() == "sqlite")
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        if self._lock is None:
+            yield
+            return
+        async with self._lock:
+            yield
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -37,19 +70,23 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[RetryingSession]:
+    """Sessions whose reads survive one lost connection (see storage.faults)."""
+    return async_sessionmaker(engine, expire_on_commit=False, class_=RetryingSession)
 
 
-def read_session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[RetryingSession]:
     """Sessions for single reads: autocommit, so a read is one round trip, not three.
 
     A read in a transaction costs BEGIN, the SELECT and ROLLBACK. Every read path in Viva
     is one statement (or independent statements whose results are checked again by the
-    optimistic version on write), so it needs no transaction of its own.
+    optimistic version on write), so it needs no transaction of its own. A read that
+    loses its connection is retried once (see storage.faults).
     """
     return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        class_=RetryingSession,
     )
 
 

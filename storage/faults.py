@@ -1,0 +1,122 @@
+"""Lost and refused database connections: one retry for a read, then `StorageUnavailable`.
+
+A connection can die under a request (Postgres restarted, a backend terminated, a network
+blip) or a new one can be refused. Such a fault says nothing about the request, so the
+request is not answered with a generic 500: a read is retried once on a fresh connection
+(SQLAlchemy invalidates the whole pool on a disconnect, so the retry does not pick up
+another dead one), and if that fails too, or the work was a write, the caller gets
+`StorageUnavailable`, which the web layer answers with 503 and `Retry-After`. A write is
+never retried here: its transaction was rolled back (or never committed), so nothing of
+it is stored, and the client decides whether to send it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import asyncpg.exceptions as pg
+from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger(f"viva.{__name__}")
+WRITING = "viva_writing"  # Session.info key set by a write transaction
+
+
+class StorageUnavailable(Exception):
+    """The database could not be reached or lost the connection; try again shortly."""
+
+
+# What asyncpg raises when the server went away or will not take a connection now. An
+# InternalClientError ("another operation is in progress") is what a query on a
+# connection whose previous operation was cut off by the server gets.
+_DRIVER_FAULTS: tuple[type[BaseException], ...] = (
+    pg.PostgresConnectionError,  # SQLSTATE class 08
+    pg.AdminShutdownError,
+    pg.CrashShutdownError,
+    pg.CannotConnectNowError,
+    pg.TooManyConnectionsError,
+    pg.InterfaceError,  # client side: the connection is closed
+    pg.InternalClientError,
+    OSError,  # refused, reset, unreachable
+    TimeoutError,
+    exc.DisconnectionError,
+)
+
+
+def is_connection_fault(error: BaseException) -> bool:
+    """A fault of the connection or the database server, not of the statement."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.OperationalError) and "database is locked" in str(error):
+        return True  # SQLite: another process held the write lock past the busy timeout
+    seen: BaseException | None = error
+    for _ in range(5):  # SQLAlchemy wraps the driver's error, which may wrap another
+        if seen is None:
+            return False
+        if isinstance(seen, _DRIVER_FAULTS) or _refused(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _refused(error: BaseException) -> bool:
+    """Postgres refusing connections to a database (ALLOW_CONNECTIONS false, dropping)."""
+    return isinstance(error, pg.PostgresError) and "not currently accepting connections" in str(
+        error
+    )
+
+
+class RetryingSession(AsyncSession):
+    """An AsyncSession whose reads survive one lost connection.
+
+    Outside a write transaction (see `WRITING`), a statement that fails with a connection
+    fault is run once more after a rollback; any other fault becomes `StorageUnavailable`.
+    """
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._with_retry(super().execute, args, kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._with_retry(super().scalar, args, kwargs)
+
+    async def _with_retry(self, run: Any, args: Any, kwargs: Any) -> Any:
+        with unavailable_on_fault():
+            try:
+                return await run(*args, **kwargs)
+            except Exception as error:
+                if not is_connection_fault(error) or self.info.get(WRITING):
+                    raise
+                log.warning("database connection lost during a read; retrying once: %s", error)
+                await self.rollback()
+            return await run(*args, **kwargs)
+
+    async def close(self) -> None:
+        """Give the connection back; one that died meanwhile is discarded, not an error.
+
+        Whatever the session did has already succeeded or failed by now: a dead connection
+        found while resetting it must not turn a finished request into a failed one.
+        """
+        try:
+            await super().close()
+        except Exception as error:
+            if not is_connection_fault(error):
+                raise
+            log.warning("database connection lost after its work was done: %s", error)
+            with suppress(Exception):
+                await self.invalidate()
+
+
+@contextmanager
+def unavailable_on_fault() -> Iterator[None]:
+    """Connection faults leave as `StorageUnavailable`; everything else as it is."""
+    try:
+        yield
+    except StorageUnavailable:
+        raise
+    except Exception as error:
+        if is_connection_fault(error):
+            raise StorageUnavailable(str(error)) from error
+        raise
