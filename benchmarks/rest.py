@@ -1,15 +1,23 @@
 """Benchmark 4, REST: interview turns per second and latency at 32 concurrent clients.
 
-One server process pinned to core 0, Postgres, offline providers; the clients run in this
-process on core 1. Each client walks through interviews of 30 questions, starting a new
-session when one completes. Run: python -m benchmarks.rest [--clients 32 --seconds 20]
+One server process pinned to core 0, offline providers; the clients run in this process
+on core 1. Each client walks through interviews of 30 questions, starting a new session
+when one completes; then, for `--list-seconds`, every client lists its interviews
+(`GET /api/interviews`) as fast as it can. Both databases by default, one after the
+other: Postgres, and SQLite (a file in a temporary directory, as a new user gets it).
+Run: python -m benchmarks.rest [--clients 32 --seconds 20 --database both]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -74,12 +82,30 @@ async def client(
             status = body["status"]
 
 
-async def run(clients: int, seconds: float, warmup: float) -> None:
-    pin_to_core(1)
+async def lister(
+    http: aiohttp.ClientSession, base: str, user: str, stop_at: float, counts: list[int]
+) -> None:
+    while time.monotonic() < stop_at:
+        async with http.get(f"{base}/api/interviews", params={"user_id": user}) as response:
+            await response.read()
+            counts[0 if response.status == 200 else 1] += 1
+
+
+@asynccontextmanager
+async def database_url(kind: str) -> AsyncIterator[str]:
+    if kind == "postgres":
+        async with PostgresDatabase() as database:
+            yield database.url
+        return
+    with tempfile.TemporaryDirectory(prefix="viva-bench-") as directory:
+        yield f"sqlite+aiosqlite:///{Path(directory) / 'viva.sqlite3'}"
+
+
+async def run(kind: str, clients: int, seconds: float, warmup: float, listing: float) -> list[Any]:
     async with (
-        PostgresDatabase() as database,
+        database_url(kind) as url,
         ServerProcess(
-            {"DATABASE_URL": database.url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
+            {"DATABASE_URL": url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
         ) as server,
     ):
         connector = aiohttp.TCPConnector(limit=clients)
@@ -98,33 +124,58 @@ async def run(clients: int, seconds: float, warmup: float) -> None:
             await asyncio.gather(*tasks)
             cpu = cpu_seconds(server.pid) - cpu_before
             elapsed = time.monotonic() - start
+            counts = [0, 0]  # listings answered 200, and otherwise
+            list_until = time.monotonic() + listing
+            await asyncio.gather(
+                *(
+                    lister(http, server.base, f"bench-{n}", list_until, counts)
+                    for n in range(clients)
+                )
+            )
         measured = [x * 1000 for x in latencies]
         rate = len(measured) / seconds
         rss = rss_mb(server.pid)
-    row = [
+    return [
+        kind,
         clients,
         f"{rate:.0f}",
         f"{percentile(measured, 50):.1f}",
         f"{percentile(measured, 99):.1f}",
         f"{max(measured):.1f}",
-        len(errors),
+        len(errors) + counts[1],
+        f"{counts[0] / listing:.0f}",
         f"{cpu / elapsed * 100:.0f} %",
         f"{rss:.0f}",
     ]
+
+
+HEADERS = [
+    "database",
+    "clients",
+    "turns/s",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "errors",
+    "lists/s",
+    "server CPU",
+    "RSS MB",
+]
+
+
+async def run_all(
+    kinds: list[str], clients: int, seconds: float, warmup: float, listing: float
+) -> None:
+    pin_to_core(1)
+    rows = [await run(kind, clients, seconds, warmup, listing) for kind in kinds]
     report(
         "rest",
-        ["clients", "turns/s", "p50 ms", "p99 ms", "max ms", "errors", "server CPU", "RSS MB"],
-        [row],
+        HEADERS,
+        rows,
         {
             "clients": clients,
             "seconds": seconds,
-            "turns": len(measured),
-            "turns_per_s": rate,
-            "p50_ms": percentile(measured, 50),
-            "p99_ms": percentile(measured, 99),
-            "max_ms": max(measured),
-            "errors": len(errors),
-            "server_rss_mb": rss,
+            "rows": [dict(zip(HEADERS, row, strict=True)) for row in rows],
         },
     )
 
@@ -134,8 +185,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--list-seconds", type=float, default=5.0)
+    parser.add_argument("--database", choices=["both", "postgres", "sqlite"], default="both")
     args = parser.parse_args()
-    asyncio.run(run(args.clients, args.seconds, args.warmup))
+    kinds = ["postgres", "sqlite"] if args.database == "both" else [args.database]
+    asyncio.run(run_all(kinds, args.clients, args.seconds, args.warmup, args.list_seconds))
 
 
 if __name__ == "__main__":
