@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flows import coaching
 from flows.bank_data import (
     COLLABORATION_WORDS,
     DOMAIN_LABELS,
@@ -61,6 +62,7 @@ class Feedback:
     strengths: tuple[str, ...]
     areas_for_improvement: tuple[str, ...]
     final_assessment: str
+    answers: tuple[dict[str, Any], ...] = ()  # per answer, see flows.coaching.AnswerFeedback
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,13 +74,18 @@ class Feedback:
             "strengths": list(self.strengths),
             "areas_for_improvement": list(self.areas_for_improvement),
             "final_assessment": self.final_assessment,
+            "answers": [dict(answer) for answer in self.answers],
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Feedback:
+    def from_dict(
+        cls, d: dict[str, Any], pairs: Sequence[tuple[str, str | None]] | None = None
+    ) -> Feedback:
         """Validate and build, e.g. from a model's JSON. Raises ValueError on any bad shape:
         every category exactly once (names match case-insensitively), integer scores in
-        0..100, non-empty strings, at least one strength and one area."""
+        0..100, non-empty strings, at least one strength and one area. With `pairs` (the
+        questions and answers the model was shown) it also needs one `answers` item per
+        question (`coaching.validated_answers`); without, stored `answers` are kept."""
         if not isinstance(d, dict):
             raise ValueError("feedback must be a JSON object")
         raw_scores = d.get("category_scores")
@@ -103,7 +110,28 @@ class Feedback:
             strengths=_texts(d.get("strengths"), "strengths"),
             areas_for_improvement=_texts(d.get("areas_for_improvement"), "areas_for_improvement"),
             final_assessment=_text(d.get("final_assessment"), "final_assessment"),
+            answers=_answers(d, pairs),
         )
+
+
+def _answers(
+    d: dict[str, Any], pairs: Sequence[tuple[str, str | None]] | None
+) -> tuple[dict[str, Any], ...]:
+    if pairs is None:
+        stored = d.get("answers") or []
+        return tuple(dict(item) for item in stored if isinstance(item, dict))
+    checked = coaching.validated_answers(d.get("answers"), [q for q, _ in pairs])
+    return tuple(
+        {
+            "index": index,
+            "question": question,
+            "answer": answer if answer and answer.strip() else None,
+            "kind": "behavioral" if coaching.is_behavioral(question) else "technical",
+            **item,
+            "quotes": [],
+        }
+        for index, ((question, answer), item) in enumerate(zip(pairs, checked, strict=True))
+    )
 
 
 def _canonical_category(raw: object) -> str:
@@ -199,6 +227,10 @@ def offline_feedback(setup: InterviewSetup, pairs: list[tuple[str, str | None]])
         strengths=_strengths(signals),
         areas_for_improvement=_areas(signals, setup.interview_type),
         final_assessment=_assessment(setup, signals, total),
+        answers=tuple(
+            coaching.offline_answer(index, question, answer).to_dict()
+            for index, (question, answer) in enumerate(pairs)
+        ),
     )
 
 
@@ -324,7 +356,8 @@ def _assessment(setup: InterviewSetup, s: _Signals, total: int) -> str:
         )
     return (
         f"{verdict} This offline review counts coverage, detail, vocabulary, structure and "
-        "filler words; it does not check whether the answers were correct."
+        "filler words, and checks each answer for the key points of a strong answer by "
+        "matching words; it does not check whether the answers were correct."
     )
 
 

@@ -70,7 +70,7 @@ class ModelChat:
 
     async def feedback(self, setup: InterviewSetup, pairs: QAPairs) -> Feedback:
         messages = prompts.feedback_messages(setup, pairs)
-        return await self._json_task(messages, Feedback.from_dict)
+        return await self._json_task(messages, lambda data: Feedback.from_dict(data, pairs))
 
     async def acknowledge(self, question: str, answer: str, index: int) -> AsyncIterator[str]:
         messages = prompts.acknowledgement_messages(question, answer, index)

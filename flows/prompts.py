@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from flows import coaching
 from flows.collector_nlu import INTERVIEW_TYPES, LEVELS, MAX_AMOUNT, MIN_AMOUNT, Intent
 from flows.feedback import CATEGORIES
 from flows.question_bank import InterviewSetup
@@ -137,7 +138,8 @@ def feedback_messages(
     setup: InterviewSetup, pairs: Sequence[tuple[str, str | None]]
 ) -> list[Message]:
     transcript = "\n\n".join(
-        f"Q{number}: {question}\nA{number}: {answer or '(not answered)'}"
+        f"Q{number}: {question}\n{_expectations(question)}A{number}: "
+        f"{answer or '(not answered)'}"
         for number, (question, answer) in enumerate(pairs, start=1)
     )
     categories = ", ".join(f'"{name}"' for name in CATEGORIES)
@@ -150,6 +152,18 @@ def feedback_messages(
         "strengths": ["<short sentence>", "..."],
         "areas_for_improvement": ["<short sentence>", "..."],
         "final_assessment": "<three to five sentences>",
+        "answers": [
+            {
+                "score": "<integer 0-100 for this answer>",
+                "points_covered": ["<key point the answer made>", "..."],
+                "points_missed": ["<key point a strong answer makes that this one did not>"],
+                "star": "<null for technical questions; for behavioural ones an object "
+                '{"situation": bool, "task": bool, "action": bool, "result": bool}>',
+                "good": "<what was good, quoting the candidate's own words>",
+                "missing": "<what was missing>",
+                "suggestion": "<one line the candidate can act on next time>",
+            }
+        ],
     }
     system = (
         "You are an experienced interviewer writing honest, specific, constructive feedback "
@@ -162,10 +176,20 @@ def feedback_messages(
         f"{transcript}\n\n"
         f"Score each of these categories exactly once, by name: {categories}. "
         "Give two to four strengths and "
-        "two to four areas for improvement.\n"
+        "two to four areas for improvement. Give one item in \"answers\" per question, in "
+        f"order ({len(pairs)} in all): check technical answers against the points a strong "
+        "answer covers, and behavioural answers for Situation, Task, Action and Result.\n"
         f"Reply as JSON with exactly this shape:\n{json.dumps(shape, indent=2)}"
     )
     return [_system(system), _user(user)]
+
+
+def _expectations(question: str) -> str:
+    """The bank's key points for a question, as a hint line; empty for other questions."""
+    points = coaching.key_points(question)
+    if not points:
+        return ""
+    return f"(Key points of a strong answer: {'; '.join(p.label for p in points)}.)\n"
 
 
 # Retry ------------------------------------------------------------------------------------

@@ -64,6 +64,26 @@ def valid_feedback() -> dict[str, Any]:
         "strengths": ["Knows caching well."],
         "areas_for_improvement": ["Answer every question."],
         "final_assessment": "A reasonable start; the second answer was missing.",
+        "answers": [
+            {
+                "score": 70,
+                "points_covered": ["algorithm"],
+                "points_missed": ["where state lives"],
+                "star": None,
+                "good": 'Named a real algorithm: "a token bucket per client".',
+                "missing": "Where the counters live when there are several servers.",
+                "suggestion": "Say how the bucket is shared across instances.",
+            },
+            {
+                "score": 0,
+                "points_covered": [],
+                "points_missed": ["statistics", "selectivity"],
+                "star": None,
+                "good": "Nothing to credit.",
+                "missing": "No answer.",
+                "suggestion": "Give a partial answer.",
+            },
+        ],
     }
 
 
@@ -268,7 +288,9 @@ def test_model_correction_names_the_earlier_field() -> None:
 async def test_valid_feedback(fake: FakeOpenAI) -> None:
     fake.script(CHAT, Reply.chat(json.dumps(valid_feedback())))
     feedback = await provider(fake).feedback(SETUP, PAIRS)
-    assert feedback == Feedback.from_dict(valid_feedback())
+    assert feedback == Feedback.from_dict(valid_feedback(), PAIRS)
+    assert feedback.answers[0]["question"] == QUESTIONS[0]
+    assert feedback.answers[1]["answer"] is None and feedback.answers[1]["score"] == 0
     prompt = sent_messages(fake, 0)[-1]["content"]
     assert "token bucket per client" in prompt and "(not answered)" in prompt
     assert all(name in prompt for name in CATEGORIES)
@@ -279,6 +301,14 @@ async def test_invalid_feedback_is_rejected_and_falls_back(fake: FakeOpenAI) -> 
     missing_category["category_scores"].pop(0)
     out_of_range = valid_feedback()
     out_of_range["total_score"] = 140
+    one_answer_short = valid_feedback()
+    one_answer_short["answers"].pop()
+    bad_star = valid_feedback()
+    bad_star["answers"][0]["star"] = {"situation": True}
+    for bad in (one_answer_short, bad_star):
+        fake.script(CHAT, Reply.chat(json.dumps(bad)), Reply.chat(json.dumps(bad)))
+        with pytest.raises(ProviderError):
+            await provider(fake).feedback(SETUP, PAIRS)
     fake.script(CHAT, *(Reply.chat(json.dumps(bad)) for bad in (missing_category, out_of_range)))
     with pytest.raises(ProviderError) as caught:
         await provider(fake).feedback(SETUP, PAIRS)

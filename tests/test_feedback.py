@@ -144,7 +144,9 @@ def test_round_trip_through_json() -> None:
         "strengths",
         "areas_for_improvement",
         "final_assessment",
+        "answers",
     }
+    assert [a["question"] for a in data["answers"]] == QUESTIONS
     assert [c["name"] for c in data["category_scores"]] == list(CATEGORIES)
     assert Feedback.from_dict(data) == feedback
 
