@@ -10,6 +10,7 @@ from api.appkeys import COLLECTOR
 from api.parsing import json_body, message, optional_text, user_id
 from api.speaking import spoken
 from flows.collecting import CollectorReply
+from flows.errors import InvalidInput
 from metrics import TURNS
 
 
@@ -29,8 +30,11 @@ async def reply_json(app: web.Application, reply: CollectorReply) -> dict[str, A
 
 async def start(request: web.Request) -> web.Response:
     body = await json_body(request, required=False)
+    follow_ups = body.get("follow_ups", False)
+    if not isinstance(follow_ups, bool):
+        raise InvalidInput("invalid_follow_ups", "follow_ups must be true or false.")
     reply = await request.app[COLLECTOR].start(
-        user_id(request, body), optional_text(body, "candidate_name")
+        user_id(request, body), optional_text(body, "candidate_name"), follow_ups
     )
     return web.json_response(await reply_json(request.app, reply))
 

@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from api.appkeys import INTERVIEWS
-from api.parsing import json_body, message, user_id
+from api.parsing import checked_user_id, json_body, message, user_id
+from flows.errors import NotFound
 from flows.interviewing import InterviewReply
 from metrics import TURNS
 from storage.records import Interview, InterviewSummary, iso
@@ -73,3 +74,20 @@ async def feedback(request: web.Request) -> web.Response:
     session_id = request.match_info["session_id"]
     result = await request.app[INTERVIEWS].feedback(session_id, user_id(request))
     return web.json_response({"interview_session_id": session_id, **result})
+
+
+async def regenerate_feedback(request: web.Request) -> web.Response:
+    body = await json_body(request, required=False)
+    session_id = request.match_info["session_id"]
+    result = await request.app[INTERVIEWS].feedback(
+        session_id, user_id(request, body), regenerate=True
+    )
+    return web.json_response({"interview_session_id": session_id, **result})
+
+
+async def progress(request: web.Request) -> web.Response:
+    """A user's own history only: any other user's path is 404, like any foreign id."""
+    owner = checked_user_id(request.match_info["user_id"])
+    if owner != user_id(request):
+        raise NotFound("user_not_found", "No such user.")
+    return web.json_response(await request.app[INTERVIEWS].progress(owner))

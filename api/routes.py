@@ -24,6 +24,11 @@ def add_routes(app: web.Application) -> None:
             web.post("/api/interviews/{interview_id}/start", interviews.start),
             web.post("/api/interviews/sessions/{session_id}/turn", interviews.turn),
             web.get("/api/interviews/sessions/{session_id}/feedback", interviews.feedback),
+            web.post(
+                "/api/interviews/sessions/{session_id}/feedback/regenerate",
+                interviews.regenerate_feedback,
+            ),
+            web.get("/api/users/{user_id}/progress", interviews.progress),
             web.get("/api/transcripts/{session_type}/{session_id}", transcripts.list_transcript),
             web.post("/api/transcripts/voice/transcribe", transcripts.transcribe),
             web.get("/api/interviews/sessions/{session_id}/voice", voice_ws.interview_voice),

@@ -8,6 +8,7 @@ session closes it, with the policy-violation code.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -21,6 +22,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from api.appkeys import COLLECTOR, INTERVIEWS, SETTINGS, STT, TRANSCRIPTS, VOICE_SOCKETS
 from api.parsing import user_id
 from api.speaking import spoken
+from flows.delivery import VoiceTiming
 from flows.errors import FlowError, InvalidInput, NotFound
 from metrics import ACTIVE_SOCKETS, TURNS, observe_turn_stages
 from voice.audio import AudioError, decode_audio
@@ -30,6 +32,7 @@ from voice.conversation import (
     InterviewConversation,
     Said,
 )
+from voice.timing import speech_spans
 
 log = logging.getLogger(f"viva.{__name__}")
 
@@ -137,6 +140,7 @@ async def _handle(
         raise MessageError("malformed_json", "Messages must be JSON objects.")
     received = time.monotonic()
     kind = data.get("type")
+    voice: VoiceTiming | None = None
     if kind == "ping":
         await ws.send_json({"type": "pong"})
         return
@@ -146,11 +150,11 @@ async def _handle(
             raise MessageError("empty_text", "user_text needs a non-empty text field.")
         text = text.strip()
     elif kind == "user_audio":
-        text = await _transcribe(app, conversation, data)
+        text, voice = await _transcribe(app, conversation, data)
     else:
         raise MessageError("unknown_type", "type must be user_audio, user_text or ping.")
     transcribed = time.monotonic()
-    said = await conversation.turn(text)
+    said = await conversation.turn(text, voice=voice)
     replied = time.monotonic()
     payload = await _payload(app, "assistant_turn", said, user_text=text)
     await ws.send_json(payload)
@@ -184,7 +188,9 @@ async def _record(
 
 async def _transcribe(
     app: web.Application, conversation: Conversation, data: dict[str, Any]
-) -> str:
+) -> tuple[str, VoiceTiming]:
+    """The recording's text, and where its speech is (a recording starts when the client
+    starts recording, so the wait before the first word is counted from there)."""
     settings = app[SETTINGS]
     encoded = data.get("audio_base64")
     if not isinstance(encoded, str):
@@ -208,7 +214,8 @@ async def _transcribe(
     text = (await app[STT].transcribe(pcm, await conversation.hints())).text.strip()
     if not text:
         raise MessageError("nothing_heard", "I couldn't make out any words; please try again.")
-    return text
+    spans = await asyncio.to_thread(speech_spans, pcm, settings.vad_aggressiveness)
+    return text, VoiceTiming(spans, pcm.duration_s, 0.0, "recording_start")
 
 
 async def _payload(

@@ -36,8 +36,10 @@ class CollectorService:
         self.deps = deps
         self.guard = BusyGuard()
 
-    async def start(self, user_id: str, candidate_name: str | None) -> CollectorReply:
-        state = CollectorState(candidate_name=candidate_name)
+    async def start(
+        self, user_id: str, candidate_name: str | None, follow_ups: bool = False
+    ) -> CollectorReply:
+        state = CollectorState(candidate_name=candidate_name, follow_ups=follow_ups)
         message = opening(candidate_name)
         async with unit_of_work(self.deps) as db:
             session = await CollectorRepository(db).create(user_id, candidate_name, state.to_dict())
@@ -116,6 +118,7 @@ class CollectorService:
                         questions=questions,
                         questions_source=source,
                         collector_session_id=session.id,
+                        follow_ups=step.state.follow_ups,
                     )
                     interview_id = interview.id
                 await CollectorRepository(db).save(

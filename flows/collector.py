@@ -85,6 +85,7 @@ class CollectorState:
     level: str | None = None
     techstack: tuple[str, ...] = ()
     amount: int | None = None
+    follow_ups: bool = False  # a setup choice made at start, not a collector question
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -105,6 +106,7 @@ class CollectorState:
             level=d.get("level"),
             techstack=tuple(str(name) for name in d.get("techstack") or ()),
             amount=int(amount) if amount is not None else None,
+            follow_ups=bool(d.get("follow_ups", False)),
         )
 
 

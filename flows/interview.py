@@ -93,3 +93,15 @@ def next_part(progress: Progress, move: Move, questions: tuple[str, ...], closin
         return prefix + closing
     lead = "No problem, let's skip that one. " if move is Move.SKIP else ""
     return f"{lead}Next question: {questions[progress.question_index]}"
+
+
+def hold_for_follow_up(before: Progress, after: Progress) -> Progress:
+    """The answer is kept but the question stays current while its follow-up is open."""
+    return replace(after, question_index=before.question_index, status="active")
+
+
+def after_follow_up(progress: Progress) -> Progress:
+    """Past an open follow-up (answered or declined): the next question, or the end."""
+    if progress.question_index + 1 >= progress.total:
+        return replace(progress, status="completed")
+    return replace(progress, question_index=progress.question_index + 1)

@@ -6,9 +6,18 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flows import offline_replies
+from flows import coaching, offline_replies, report
+from flows.delivery import VoiceTiming, measure
 from flows.errors import Conflict, NotFound
-from flows.interview import Move, Progress, apply_move, next_part, read_move
+from flows.interview import (
+    Move,
+    Progress,
+    after_follow_up,
+    apply_move,
+    hold_for_follow_up,
+    next_part,
+    read_move,
+)
 from flows.question_bank import InterviewSetup
 from flows.turns import BusyGuard, Deps, TextSink, clean_message, unit_of_work
 from storage.records import Interview, InterviewSession, InterviewSummary, NewTranscript
@@ -20,6 +29,50 @@ from storage.repositories import (
 
 log = logging.getLogger(f"viva.{__name__}")
 SESSION_TYPE = "interview"
+
+
+FOLLOW_UP = "follow_up"  # transcript kind of a follow-up question and its answer
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What one message does to a session: the pure part of a turn."""
+
+    move: Move
+    before: Progress
+    after: Progress
+    asked: str  # what the message answers: the question, or its open follow-up
+    follow: str  # what the reply says after the acknowledgement
+    follow_ups: list[dict[str, Any]] | None
+    answers_follow_up: bool = False
+    asks_follow_up: bool = False
+
+
+def _plan(session: InterviewSession, questions: tuple[str, ...], text: str) -> _Step:
+    before = Progress(session.question_index, session.answers, len(questions))
+    move = read_move(text)
+    follow_ups = None if session.follow_ups is None else list(session.follow_ups)
+    pending = session.pending_follow_up
+    closing = offline_replies.closing()
+    if pending is not None and follow_ups is not None:
+        if move is Move.REPEAT:
+            return _Step(move, before, before, pending["question"],
+                         f"Of course. {pending['question']}", follow_ups)  # fmt: skip
+        follow_ups[-1] = {**pending, "answer": text if move is Move.ANSWER else ""}
+        after = apply_move(before, move, text) if move is Move.END else after_follow_up(before)
+        shown = Move.ANSWER if move is Move.SKIP else move  # a declined follow-up just moves on
+        follow = next_part(after, shown, questions, closing)
+        return _Step(move, before, after, pending["question"], follow, follow_ups, True)
+    after = apply_move(before, move, text)
+    question = questions[before.question_index]
+    if move is Move.ANSWER and follow_ups is not None:
+        asked = coaching.follow_up_for(question, text)
+        if asked is not None:
+            follow_ups.append({"index": before.question_index, "question": asked, "answer": None})
+            held = hold_for_follow_up(before, after)
+            return _Step(move, before, held, question, asked, follow_ups, False, True)
+    return _Step(move, before, after, question, next_part(after, move, questions, closing),
+                 follow_ups)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,7 +112,9 @@ class InterviewService:
             f"First question: {interview.questions[0]}"
         )
         async with unit_of_work(self.deps) as db:
-            session = await InterviewSessionRepository(db).create(interview.id, user_id)
+            session = await InterviewSessionRepository(db).create(
+                interview.id, user_id, interview.follow_ups
+            )
             (entry,) = await TranscriptRepository(db).add(
                 SESSION_TYPE, session.id, user_id, [NewTranscript("assistant", message)]
             )
@@ -109,7 +164,10 @@ class InterviewService:
             )
         questions = await self.questions(session)
         index = session.question_index
-        if index == 0 and not session.answers:
+        pending = session.pending_follow_up
+        if pending is not None:
+            message = f"Welcome back. We were on a follow-up: {pending['question']}"
+        elif index == 0 and not session.answers:
             message = f"Welcome! First question: {questions[0]}"
         else:
             message = f"Welcome back. Question {index + 1} of {len(questions)}: {questions[index]}"
@@ -126,71 +184,87 @@ class InterviewService:
         )
 
     async def turn(
-        self, session_id: str, user_id: str, text: str, sink: TextSink | None = None
+        self,
+        session_id: str,
+        user_id: str,
+        text: str,
+        sink: TextSink | None = None,
+        voice: VoiceTiming | None = None,
     ) -> InterviewReply:
+        """One candidate message; `voice` when it was spoken (its delivery is stored)."""
         text = clean_message(text)
         async with self.guard.hold(session_id):
             session = await self.load(session_id, user_id)
             if session.status != "active":
                 raise Conflict("session_completed", "This interview session is already completed.")
             questions = await self.questions(session)
-            progress = Progress(session.question_index, session.answers, len(questions))
-            move = read_move(text)
-            after = apply_move(progress, move, text)
+            step = _plan(session, questions, text)
             parts: list[str] = []
-            if move is Move.ANSWER:
-                question = questions[progress.question_index]
+            if step.move is Move.ANSWER:
                 async for piece in self.deps.chat.acknowledge(
-                    question, text, progress.question_index
+                    step.asked, text, step.before.question_index
                 ):
                     parts.append(piece)
                     if sink:
                         await sink(piece)
             ack = "".join(parts).strip()
-            follow = next_part(after, move, questions, offline_replies.closing())
             if sink:
-                await sink((" " if ack else "") + follow)
-            message = f"{ack} {follow}".strip()
+                await sink((" " if ack else "") + step.follow)
+            message = f"{ack} {step.follow}".strip()
+            delivery = measure(text, voice) if voice is not None else None
+            if delivery is not None:
+                delivery |= {"question_index": step.before.question_index,
+                             "follow_up": step.answers_follow_up}  # fmt: skip
+            user_kind = FOLLOW_UP if step.answers_follow_up else None
+            assistant_kind = FOLLOW_UP if step.asks_follow_up else None
             async with unit_of_work(self.deps) as db:
                 await InterviewSessionRepository(db).save(
                     session,
-                    question_index=after.question_index,
-                    status=after.status,
-                    answers=after.answers,
+                    question_index=step.after.question_index,
+                    status=step.after.status,
+                    answers=step.after.answers,
+                    follow_ups=step.follow_ups,
                 )
                 entries = await TranscriptRepository(db).add(
                     SESSION_TYPE,
                     session.id,
                     user_id,
-                    [NewTranscript("user", text), NewTranscript("assistant", message)],
+                    [
+                        NewTranscript("user", text, kind=user_kind, delivery=delivery),
+                        NewTranscript("assistant", message, kind=assistant_kind),
+                    ],
                 )
             log.info(
-                "interview session %s: %s at question %d -> %s",
+                "interview session %s: %s at question %d -> %s%s",
                 session.id,
-                move.value,
-                progress.question_index,
-                after.status,
+                step.move.value,
+                step.before.question_index,
+                step.after.status,
+                " (follow-up asked)" if step.asks_follow_up else "",
             )
             return InterviewReply(
                 session.id,
                 user_id,
                 message,
-                after.status,
-                None if after.completed else after.question_index,
-                move.value,
+                step.after.status,
+                None if step.after.completed else step.after.question_index,
+                step.move.value,
                 entries[-1].id,
                 session.interview_id,
                 len(questions),
             )
 
-    async def feedback(self, session_id: str, user_id: str) -> dict[str, Any]:
-        """Feedback for a completed session, produced on first request and then kept."""
+    async def feedback(
+        self, session_id: str, user_id: str, *, regenerate: bool = False
+    ) -> dict[str, Any]:
+        """Feedback for a completed session: produced on first request and kept; produced
+        again only when `regenerate` is asked for."""
         session = await self.load(session_id, user_id)
         if session.status != "completed":
             raise Conflict(
                 "session_not_completed", "Feedback is available once the interview is completed."
             )
-        if session.feedback is not None:
+        if session.feedback is not None and not regenerate:
             return session.feedback
         interview = await self.get(session.interview_id, user_id)
         setup = InterviewSetup(
@@ -200,9 +274,19 @@ class InterviewService:
             interview.techstack,
             len(interview.questions),
         )
-        pairs = list(zip(interview.questions, session.answers, strict=False))
-        feedback, source = await self.deps.chat.feedback(setup, pairs)
-        payload = {**feedback.to_dict(), "source": source}
+        async with self.deps.sessions() as db:
+            rows = await TranscriptRepository(db).list_for(SESSION_TYPE, session.id, user_id)
+        exchanges = report.exchanges(interview.questions, session)
+        feedback, source = await self.deps.chat.feedback(setup, report.pairs(exchanges))
+        payload = report.payload(feedback, source, exchanges, rows)
         async with unit_of_work(self.deps) as db:
             await InterviewSessionRepository(db).set_feedback(session.id, payload)
+        log.info("interview session %s: feedback %s (%s)", session.id,
+                 "regenerated" if regenerate else "produced", source)  # fmt: skip
         return payload
+
+    async def progress(self, user_id: str) -> dict[str, Any]:
+        """The user's scored interviews, oldest first, with delivery trends."""
+        async with self.deps.sessions() as db:
+            found = await InterviewSessionRepository(db).completed_with_feedback(user_id)
+        return report.progress(user_id, found)

@@ -43,6 +43,7 @@ class InterviewRow(Base):
     amount: Mapped[int] = mapped_column(Integer)
     questions: Mapped[list[Any]] = mapped_column(JSON)
     questions_source: Mapped[str] = mapped_column(String(20), default="offline")
+    follow_ups: Mapped[bool] = mapped_column(default=False)
     collector_session_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -59,6 +60,7 @@ class InterviewSessionRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     answers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    follow_ups: Mapped[list[Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -74,6 +76,8 @@ class TranscriptEntryRow(Base):
     speaker: Mapped[str] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text)
     timings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (Index("ix_transcript_session", "session_type", "session_id", "id"),)

@@ -38,6 +38,7 @@ class Interview:
     questions: tuple[str, ...]
     questions_source: str
     created_at: datetime
+    follow_ups: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,15 @@ class InterviewSession:
     feedback: dict[str, Any] | None
     version: int
     created_at: datetime
+    # None: follow-ups are off for this session; else [{index, question, answer}] in order
+    follow_ups: tuple[dict[str, Any], ...] | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def pending_follow_up(self) -> dict[str, Any] | None:
+        """The follow-up asked and not yet answered, if any."""
+        last = self.follow_ups[-1] if self.follow_ups else None
+        return last if last is not None and last.get("answer") is None else None
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,8 @@ class TranscriptEntry:
     message: str
     created_at: datetime
     timings: dict[str, Any] | None = field(default=None)
+    kind: str | None = None  # "follow_up" for a follow-up question and its answer
+    delivery: dict[str, Any] | None = None  # voice answers: see flows.delivery
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +100,8 @@ class TranscriptEntry:
             "message": self.message,
             "created_at": iso(self.created_at),
             "timings": self.timings,
+            "kind": self.kind,
+            "delivery": self.delivery,
         }
 
 
@@ -98,3 +112,5 @@ class NewTranscript:
     speaker: str
     message: str
     timings: dict[str, Any] | None = None
+    kind: str | None = None
+    delivery: dict[str, Any] | None = None

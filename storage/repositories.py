@@ -63,6 +63,7 @@ def _interview(row: InterviewRow) -> Interview:
         questions=tuple(row.questions),
         questions_source=row.questions_source,
         created_at=row.created_at,
+        follow_ups=bool(row.follow_ups),
     )
 
 
@@ -77,6 +78,8 @@ def _interview_session(row: InterviewSessionRow) -> InterviewSession:
         feedback=row.feedback,
         version=row.version,
         created_at=row.created_at,
+        follow_ups=None if row.follow_ups is None else tuple(row.follow_ups),
+        updated_at=row.updated_at,
     )
 
 
@@ -90,6 +93,8 @@ def _entry(row: TranscriptEntryRow) -> TranscriptEntry:
         message=row.message,
         created_at=row.created_at,
         timings=row.timings,
+        kind=row.kind,
+        delivery=row.delivery,
     )
 
 
@@ -163,6 +168,7 @@ class InterviewRepository:
         questions: Sequence[str],
         questions_source: str,
         collector_session_id: str | None,
+        follow_ups: bool = False,
     ) -> Interview:
         row = InterviewRow(
             id=new_id(),
@@ -175,6 +181,7 @@ class InterviewRepository:
             questions=list(questions),
             questions_source=questions_source,
             collector_session_id=collector_session_id,
+            follow_ups=follow_ups,
             created_at=utcnow(),
         )
         self.session.add(row)
@@ -237,6 +244,7 @@ _SAVE_SESSION = (
         question_index=bindparam("question_index"),
         status=bindparam("status"),
         answers=bindparam("answers", type_=JSON),
+        follow_ups=bindparam("follow_ups", type_=JSON),
         version=bindparam("next_version"),
         updated_at=bindparam("updated_at"),
     )
@@ -250,7 +258,9 @@ class InterviewSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, interview_id: str, user_id: str) -> InterviewSession:
+    async def create(
+        self, interview_id: str, user_id: str, follow_ups: bool = False
+    ) -> InterviewSession:
         now = utcnow()
         row = InterviewSessionRow(
             id=new_id(),
@@ -259,6 +269,7 @@ class InterviewSessionRepository:
             question_index=0,
             status="active",
             answers=[],
+            follow_ups=[] if follow_ups else None,
             version=0,
             created_at=now,
             updated_at=now,
@@ -280,7 +291,9 @@ class InterviewSessionRepository:
         question_index: int,
         status: str,
         answers: Sequence[str | None],
+        follow_ups: Sequence[dict[str, Any]] | None = None,
     ) -> None:
+        """Advance the session; `follow_ups` None keeps the ones it has."""
         result = await self.session.execute(
             _SAVE_SESSION,
             {
@@ -289,6 +302,7 @@ class InterviewSessionRepository:
                 "question_index": question_index,
                 "status": status,
                 "answers": list(answers),
+                "follow_ups": _follow_ups(current, follow_ups),
                 "next_version": current.version + 1,
                 "updated_at": utcnow(),
             },
@@ -296,12 +310,38 @@ class InterviewSessionRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleVersion(current.id)
 
+    async def completed_with_feedback(
+        self, user_id: str, limit: int = 200
+    ) -> list[tuple[InterviewSession, Interview]]:
+        """A user's completed sessions that have feedback, oldest first, with interviews."""
+        rows = await self.session.execute(
+            select(InterviewSessionRow, InterviewRow)
+            .join(InterviewRow, InterviewRow.id == InterviewSessionRow.interview_id)
+            .where(
+                InterviewSessionRow.user_id == user_id,
+                InterviewSessionRow.status == "completed",
+                InterviewSessionRow.feedback.is_not(None),
+            )
+            .order_by(InterviewSessionRow.updated_at.desc(), InterviewSessionRow.id.desc())
+            .limit(limit)
+        )
+        found = [(_interview_session(s), _interview(i)) for s, i in rows.all()]
+        return found[::-1]
+
     async def set_feedback(self, session_id: str, feedback: dict[str, Any]) -> None:
         await self.session.execute(
             update(InterviewSessionRow)
             .where(InterviewSessionRow.id == session_id)
             .values(feedback=feedback)
         )
+
+
+def _follow_ups(
+    current: InterviewSession, given: Sequence[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    if given is not None:
+        return list(given)
+    return None if current.follow_ups is None else list(current.follow_ups)
 
 
 class TranscriptRepository:
@@ -320,6 +360,8 @@ class TranscriptRepository:
                 "speaker": entry.speaker,
                 "message": entry.message,
                 "timings": entry.timings,
+                "kind": entry.kind,
+                "delivery": entry.delivery,
                 "created_at": now,
             }
             for entry in entries

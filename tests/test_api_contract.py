@@ -18,6 +18,8 @@ TRANSCRIPT_FIELDS = {
     "message",
     "created_at",
     "timings",
+    "kind",
+    "delivery",
 }
 
 
@@ -192,6 +194,7 @@ async def test_foreign_ids_are_404_everywhere(client: TestClient) -> None:
         ("POST", f"/api/interviews/{interview_id}/start", {}),
         ("POST", f"/api/interviews/sessions/{session_id}/turn", {"user_message": "hi"}),
         ("GET", f"/api/interviews/sessions/{session_id}/feedback", None),
+        ("POST", f"/api/interviews/sessions/{session_id}/feedback/regenerate", {}),
         ("GET", f"/api/transcripts/interview/{session_id}", None),
         ("GET", f"/api/transcripts/collector/{collector_id}", None),
     ]

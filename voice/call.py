@@ -54,6 +54,7 @@ from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
+from flows.delivery import VoiceTiming
 from flows.errors import FlowError
 from flows.transcripts import TranscriptService
 from metrics import BARGE_INS, TURNS, observe_turn_stages
@@ -64,6 +65,7 @@ from voice.ice import rtc_configuration
 from voice.playout import PlayoutTrack
 from voice.speaker import Speaker
 from voice.stt import SpeechToText
+from voice.timing import speech_spans
 from voice.tts import TextToSpeech
 from voice.vad import SpeechEnd, SpeechPause, SpeechStart, VadConfig, VadSegmenter
 
@@ -86,6 +88,7 @@ class Utterance:
     speech_end: float = 0.0  # monotonic time the candidate stopped speaking
     turn_end: float = 0.0  # monotonic time the silence window was met
     early: asyncio.Task[str] | None = None  # transcription started at the pause, if still valid
+    audio_start: float = 0.0  # monotonic time of the first sample of `pcm`
 
 
 class Call:
@@ -150,6 +153,7 @@ class Call:
         self._started_over_playback = False
         self._barged = False
         self._answered = False
+        self._question_ended: float | None = None  # monotonic: our last reply finished playing
         self._connected = asyncio.Event()
         self._closing: asyncio.Task[None] | None = None
         self.pc.on("track", self._on_track)
@@ -343,8 +347,9 @@ class Call:
                 early = self._early[1]
                 self._early = None
             self._drop_early()
+            audio_start = now - (event.end_ms - event.audio_start_ms) / 1000
             self._utterances.put_nowait(
-                Utterance(Pcm(audio, VAD_RATE), None, speech_end, now, early)
+                Utterance(Pcm(audio, VAD_RATE), None, speech_end, now, early, audio_start)
             )
 
     def _drop_early(self) -> None:
@@ -442,13 +447,26 @@ class Call:
                 return
         assert text is not None
         await self._event({"type": "user_transcript", "text": text})
+        voice = await self._voice_timing(utterance)
         speaker = self._new_speaker()
         try:
-            said = await self.conversation.turn(text, speaker.push)
+            said = await self.conversation.turn(text, speaker.push, voice)
             TURNS.labels("webrtc", self.conversation.kind).inc()
             await self._speak(speaker, said, timings, utterance.speech_end)
         finally:
             await speaker.close()
+
+    async def _voice_timing(self, utterance: Utterance) -> VoiceTiming | None:
+        """Where the speech is in a spoken utterance, and when our question ended, both in
+        seconds from the utterance's first sample (for delivery coaching)."""
+        if utterance.pcm is None:
+            return None
+        spans = await asyncio.to_thread(
+            speech_spans, utterance.pcm, self.settings.vad_aggressiveness
+        )
+        ended = self._question_ended
+        question_end = ended - utterance.audio_start if ended is not None else None
+        return VoiceTiming(spans, utterance.pcm.duration_s, question_end)
 
     def _new_speaker(self) -> Speaker:
         self._turn_number += 1
@@ -480,6 +498,7 @@ class Call:
             stalled = {"playout_stalled_ms": round(speaker.times.stalled_s * 1000, 1)}
             await self.transcripts.revise(entry_id, timings={**stages, **stalled})
         await self.playout.idle.wait()
+        self._question_ended = time.monotonic()
         heard = speaker.played_text() if speaker.interrupted else speaker.spoken_text()
         await self._event(
             {"type": "assistant_done", "text": heard, "interrupted": speaker.interrupted}

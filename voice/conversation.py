@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flows.collecting import CollectorReply, CollectorService
+from flows.delivery import VoiceTiming
 from flows.interviewing import InterviewReply, InterviewService
 from flows.turns import TextSink
 from voice.stt import SpeechHints
@@ -33,7 +34,11 @@ class Conversation(Protocol):
 
     async def prompt(self) -> Said: ...
 
-    async def turn(self, text: str, sink: TextSink | None = None) -> Said: ...
+    async def turn(
+        self, text: str, sink: TextSink | None = None, voice: VoiceTiming | None = None
+    ) -> Said:
+        """A turn; `voice` says where the speech was when the text was spoken."""
+        ...
 
     async def hints(self) -> SpeechHints: ...
 
@@ -54,7 +59,9 @@ class _ServiceConversation:
     async def prompt(self) -> Said:
         return self._said(await self.service.prompt(self.session_id, self.user_id))
 
-    async def turn(self, text: str, sink: TextSink | None = None) -> Said:
+    async def turn(
+        self, text: str, sink: TextSink | None = None, voice: VoiceTiming | None = None
+    ) -> Said:
         return self._said(await self.service.turn(self.session_id, self.user_id, text, sink))
 
 
@@ -99,6 +106,13 @@ class InterviewConversation(_ServiceConversation):
             },
             reply.assistant_entry_id,
         )
+
+    async def turn(
+        self, text: str, sink: TextSink | None = None, voice: VoiceTiming | None = None
+    ) -> Said:
+        """Interview answers carry their voice timings: delivery is coached."""
+        reply = await self.service.turn(self.session_id, self.user_id, text, sink, voice)
+        return self._said(reply)
 
     async def hints(self) -> SpeechHints:
         question = await self.service.current_question(self.session_id, self.user_id)
