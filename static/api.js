@@ -38,9 +38,18 @@ async function request(method, path, { query, body } = {}) {
 export const listInterviews = (userId) =>
   request("GET", "/api/interviews", { query: { user_id: userId } });
 
-export const startCollector = (userId, candidateName) =>
+export const startCollector = (userId, candidateName, followUps = false) =>
   request("POST", "/api/collector/start", {
-    body: { user_id: userId, ...(candidateName ? { candidate_name: candidateName } : {}) },
+    body: {
+      user_id: userId,
+      follow_ups: followUps,
+      ...(candidateName ? { candidate_name: candidateName } : {}),
+    },
+  });
+
+export const getProgress = (userId) =>
+  request("GET", `/api/users/${encodeURIComponent(userId)}/progress`, {
+    query: { user_id: userId },
   });
 
 export const getInterview = (interviewId, userId) =>

@@ -3,7 +3,7 @@
 
 import * as api from "./api.js";
 import { VoiceCall, openMicrophone, stopStream, watchLevel } from "./call.js";
-import { renderFeedback } from "./feedback.js";
+import { renderFeedback, renderProgress } from "./feedback.js";
 import { Transcript } from "./transcript.js";
 
 const $ = (id) => document.getElementById(id);
@@ -100,6 +100,12 @@ async function loadInterviews() {
   rows.replaceChildren(...interviews.map(interviewRow));
   $("interviews").hidden = interviews.length === 0;
   $("interviews-empty").hidden = interviews.length > 0;
+  try {
+    debug.progress = await api.getProgress(owner);
+    if (owner === userId()) renderProgress(debug.progress);
+  } catch (error) {
+    showError(`Could not load your progress: ${error.message}`);
+  }
 }
 
 function cell(text) {
@@ -135,7 +141,11 @@ async function newInterview(event) {
   event.preventDefault();
   clearErrors();
   try {
-    const reply = await api.startCollector(userId(), $("candidate-name").value.trim());
+    const reply = await api.startCollector(
+      userId(),
+      $("candidate-name").value.trim(),
+      $("follow-ups").checked,
+    );
     await openCall("collector", reply.collector_session_id);
   } catch (error) {
     showError(`Could not start a new interview: ${error.message}`);

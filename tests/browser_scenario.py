@@ -83,6 +83,13 @@ MIC_SCRIPT: tuple[tuple[float, str], ...] = (
     # a spare, heard only if an earlier answer was lost
     (15.5, "I would measure first, then add caching where the profile shows it helps."),
 )
+SECOND_ANSWERS = (
+    "First I would agree module boundaries with clear owners, because a large codebase stays "
+    "healthy when every change has a reviewer who owns that part; for example we added "
+    "codeowners, type checks in CI and small public interfaces between packages.",
+    "I would use the outbox pattern: write the change and an event in one transaction, then "
+    "publish the events, and make consumers idempotent so retries are safe.",
+)
 TRAILING_SILENCE_S = 60.0  # Chromium loops the file; the run ends long before it wraps
 STEP_TIMEOUT_MS = 45_000
 
@@ -189,10 +196,18 @@ class Scenario:
         self.record_call("interview", interview)
         self.result["feedback_total"] = (interview.get("feedback") or {}).get("total_score")
         self.result["interview_session_id"] = interview["sessionId"]
+        await self.check_answers(interview.get("feedback") or {})
 
-        # -- back to the dashboard, a deep link, an error ---------------------------------
+        # -- a second, typed, interview; the dashboard charts both ---------------------------
+        await second_interview(self.base)
         await page.click("#back")
         await page.wait_for_selector("#interview-rows tr", state="visible")
+        await self.wait(
+            "document.querySelectorAll('#progress-chart circle.score').length === 2",
+            "the progress chart with two interviews",
+        )
+        self.result["progress"] = (await self.debug()).get("progress")
+        await self.shot("dashboard-progress")
         self.result["dashboard_rows"] = await page.locator("#interview-rows tr").evaluate_all(
             "rows => rows.map(r => [...r.cells].slice(0, 5).map(c => c.textContent))"
         )
@@ -204,6 +219,25 @@ class Scenario:
         await self.wait("!document.querySelector('#call-error').hidden", "the deep-link error")
         self.result["deep_link_error"] = await page.text_content("#call-error")
         await self.shot("deep-link-error")
+
+    async def check_answers(self, feedback: dict[str, Any]) -> None:
+        """Per-answer feedback on the page: the candidate's words, delivery figures."""
+        shown = await self.page.locator("#feedback-answers > li").evaluate_all(
+            "items => items.map(li => ({text: li.querySelector('.answer-text').textContent, "
+            "delivery: (li.querySelector('.delivery') || {}).textContent || null}))"
+        )
+        self.result["answers_shown"] = shown
+        (self.artifacts / "feedback-example.json").write_text(json.dumps(feedback, indent=2))
+        self.check(len(shown) == 2, f"expected 2 answers in the feedback, the page shows {shown}")
+        answers = feedback.get("answers") or []
+        for item, answer in zip(shown, answers, strict=False):
+            said = answer.get("answer") or ""
+            self.check(bool(said) and said in item["text"], f"answer not quoted: {item}")
+            self.check(bool(item["delivery"]) and "words/min" in (item["delivery"] or ""),
+                       f"no delivery figures for a spoken answer: {item}")  # fmt: skip
+        self.check(bool(feedback.get("delivery")), "no total delivery in the feedback")
+        await self.page.locator("#feedback-answers").scroll_into_view_if_needed()
+        await self.shot("answer-feedback")
 
     def record_call(self, kind: str, debug: dict[str, Any]) -> None:
         events = debug["events"]
@@ -231,6 +265,19 @@ class Scenario:
         self.check(debug["maxMicLevel"] > 0.01, f"{kind}: the page's microphone stayed silent")
         self.check(debug["maxRemoteLevel"] > 0.01, f"{kind}: no assistant audio reached the page")
         self.check(any(e["type"] == "completed" for e in events), f"{kind}: no completed event")
+
+
+async def second_interview(base: str) -> None:
+    """The same interview again, typed over REST and scored: a second point on the chart."""
+    owner = {"user_id": USER}
+    async with ClientSession() as http:
+        (listed,) = await (await http.get(f"{base}/api/interviews", params=owner)).json()
+        started = await http.post(f"{base}/api/interviews/{listed['id']}/start", json=owner)
+        session = (await started.json())["interview_session_id"]
+        for text in SECOND_ANSWERS:
+            body = {**owner, "user_message": text}
+            await http.post(f"{base}/api/interviews/sessions/{session}/turn", json=body)
+        await http.get(f"{base}/api/interviews/sessions/{session}/feedback", params=owner)
 
 
 class StepFailed(Exception):

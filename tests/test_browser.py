@@ -81,3 +81,7 @@ def test_voice_interview_in_chromium() -> None:
         assert call["timings_ms"]["ice_connected"] < 5000
         assert call["max_remote_level"] > 0.01 and call["max_mic_level"] > 0.01
     assert len(report["screenshots"]) >= 4
+    # per-answer feedback quoting the spoken answers, with delivery; the progress chart
+    assert len(report["answers_shown"]) == 2
+    assert all(a["delivery"] and "words/min" in a["delivery"] for a in report["answers_shown"])
+    assert len(report["progress"]["interviews"]) == 2
