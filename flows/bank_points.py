@@ -338,7 +338,7 @@ TECH_POINTS: dict[str, tuple[str, ...]] = {
         "virtual environment, venv, virtualenv; isolate, per project; pin versions, lock file, requirements, poetry, pip-tools; pyproject, reproducible",
         "yield, generator function; lazy, one at a time, on demand; memory, large, stream; iterate once, pipeline",
         "one thread at a time, gil, bytecode; cpu-bound, multiprocessing, processes, c extension; i/o-bound, threads, asyncio, released; waiting, network, disk",
-        "packages, modules, boundaries; interfaces, contracts, dependencies; ownership, codeowners, teams; tests, ci, lint, types, mypy",
+        "packages, modules, boundaries; interfaces, contracts, dependencies; ownership, owners, codeowners, teams; tests, ci, lint, types, mypy",
         "profile, cprofile, py-spy, measure; bottleneck, hot spot; optimize, algorithm, c, numpy; cache, caching; queue, background, worker, async",
     ),
     "JavaScript": (

@@ -101,11 +101,14 @@ export function renderProgress(progress) {
   const chart = $("progress-chart");
   chart.replaceChildren();
   if (!items.length) return;
-  const [w, h, left, right, top, bottom] = [600, 220, 40, 20, 15, 35];
+  const [w, h, left, right, top, bottom] = [600, 220, 40, 60, 15, 35];
   const x = (i) => left + (items.length === 1 ? (w - left - right) / 2 : (i * (w - left - right)) / (items.length - 1));
   const y = (value, max) => top + (1 - value / max) * (h - top - bottom);
   chart.append(svg("line", { x1: left, y1: y(0, 100), x2: w - right, y2: y(0, 100), class: "axis" }));
   for (const tick of [0, 50, 100]) chart.append(svg("text", { x: 8, y: y(tick, 100) + 4 }, tick));
+  for (const tick of [0, 125, 250]) {
+    chart.append(svg("text", { x: w - right + 8, y: y(tick, 250) + 4 }, `${tick} wpm`));
+  }
   const line = (values, max, className) => {
     const points = values.map((v, i) => (v === null ? null : `${x(i)},${y(v, max)}`)).filter(Boolean);
     if (points.length > 1) chart.append(svg("polyline", { points: points.join(" "), class: className }));
@@ -119,7 +122,8 @@ export function renderProgress(progress) {
   line(items.map((i) => i.total_score), 100, "score");
   line(items.map((i) => (i.delivery ? i.delivery.words_per_minute : null)), 250, "wpm");
   items.forEach((item, i) => {
-    chart.append(svg("text", { x: x(i) - 18, y: h - 12 }, new Date(item.date).toLocaleDateString()));
+    const label = new Date(item.date).toLocaleDateString();
+    chart.append(svg("text", { x: x(i), y: h - 12, "text-anchor": "middle" }, label));
   });
   const change = progress.trend.total_score;
   $("progress-trend").textContent =
