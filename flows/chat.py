@@ -35,6 +35,10 @@ class ChatProvider(Protocol):
 
     async def feedback(self, setup: InterviewSetup, pairs: QAPairs) -> Feedback: ...
 
+    async def follow_up(self, question: str, answer: str, offline: str) -> str:
+        """One short follow-up question on a thin answer; `offline` is the rules' own."""
+        ...
+
 
 class Chat:
     """Primary provider (OpenAI) when configured, offline behaviour when it fails."""
@@ -90,3 +94,11 @@ class Chat:
             except ProviderError as error:
                 log.warning("feedback falls back to offline scoring: %s", error)
         return await self.offline.feedback(setup, pairs), self.offline.name
+
+    async def follow_up(self, question: str, answer: str, offline: str) -> str:
+        if self.primary is not None:
+            try:
+                return await self.primary.follow_up(question, answer, offline)
+            except ProviderError as error:
+                log.warning("follow-up question falls back to the rules: %s", error)
+        return offline

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flows import coaching, offline_replies, report
@@ -199,6 +199,10 @@ class InterviewService:
                 raise Conflict("session_completed", "This interview session is already completed.")
             questions = await self.questions(session)
             step = _plan(session, questions, text)
+            if step.asks_follow_up and step.follow_ups:  # the model may word it better
+                worded = await self.deps.chat.follow_up(step.asked, text, step.follow)
+                step.follow_ups[-1]["question"] = worded
+                step = replace(step, follow=worded)
             parts: list[str] = []
             if step.move is Move.ANSWER:
                 async for piece in self.deps.chat.acknowledge(

@@ -72,6 +72,10 @@ class ModelChat:
         messages = prompts.feedback_messages(setup, pairs)
         return await self._json_task(messages, lambda data: Feedback.from_dict(data, pairs))
 
+    async def follow_up(self, question: str, answer: str, offline: str) -> str:
+        messages = prompts.follow_up_messages(question, answer, offline)
+        return await self._json_task(messages, parse_follow_up)
+
     async def acknowledge(self, question: str, answer: str, index: int) -> AsyncIterator[str]:
         messages = prompts.acknowledgement_messages(question, answer, index)
         words = 0
@@ -207,3 +211,19 @@ def _amount(value: object) -> int:
     if number is None or not MIN_AMOUNT <= number <= MAX_AMOUNT:
         raise ValueError(f"amount must be between {MIN_AMOUNT} and {MAX_AMOUNT}, got {value!r}")
     return number
+
+
+MAX_FOLLOW_UP_WORDS = 25
+
+
+def parse_follow_up(data: Any) -> str:
+    """{"follow_up": "<one short question>"}: a question of at most 25 words."""
+    if not isinstance(data, dict):
+        raise ValueError("the reply must be a JSON object")
+    text = data.get("follow_up")
+    if not isinstance(text, str) or not text.strip().endswith("?"):
+        raise ValueError('"follow_up" must be one question ending with "?"')
+    text = " ".join(text.split())
+    if len(text.split()) > MAX_FOLLOW_UP_WORDS:
+        raise ValueError(f'"follow_up" must be at most {MAX_FOLLOW_UP_WORDS} words')
+    return text

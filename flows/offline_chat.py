@@ -25,3 +25,6 @@ class OfflineChat:
 
     async def feedback(self, setup: InterviewSetup, pairs: QAPairs) -> Feedback:
         return offline_feedback(setup, list(pairs))
+
+    async def follow_up(self, question: str, answer: str, offline: str) -> str:
+        return offline  # from the key points the answer missed (flows.coaching)

@@ -131,6 +131,24 @@ def acknowledgement_messages(question: str, answer: str, index: int) -> list[Mes
     return [_system(system), _user(user)]
 
 
+def follow_up_messages(question: str, answer: str, offline: str) -> list[Message]:
+    points = coaching.key_points(question)
+    labels = "; ".join(p.label for p in points)
+    hint = f"Points a strong answer covers: {labels}.\n" if points else ""
+    system = (
+        "You are a warm, professional interviewer in a live voice interview. The candidate's "
+        "answer was thin. Ask one short follow-up question (at most 20 words) that invites "
+        "them to add the most important thing they left out. Do not grade the answer. "
+        + _SPOKEN
+    )
+    user = (
+        f"Question: {question}\n{hint}Candidate's answer: {answer}\n"
+        f"A rule-based suggestion, for reference: {offline}\n\n"
+        'Reply as JSON: {"follow_up": "<the question>"}'
+    )
+    return [_system(system), _user(user)]
+
+
 # Feedback ---------------------------------------------------------------------------------
 
 

@@ -248,12 +248,17 @@ async def fake() -> Any:
         yield server
 
 
+MODEL_FOLLOW_UP = "Which part of that would you change first, and why?"
+
+
 def scripted_model(questions: list[str]) -> Any:
     """The fake model: bank questions on request, and feedback that scores each answer
     by whether it says the first key point (enough to tell strong from vague)."""
 
     def reply(request: Received) -> Reply:
         prompt = request.json["messages"][-1]["content"]
+        if '{"follow_up"' in prompt:
+            return Reply.chat(json.dumps({"follow_up": MODEL_FOLLOW_UP}))
         if '"questions"' in prompt:
             return Reply.chat(json.dumps({"questions": questions}))
         if '"answers"' not in prompt:
@@ -307,3 +312,24 @@ async def test_per_answer_feedback_with_openai_and_its_fallback(
     offline = await post_json(client, path, {"user_id": owner})
     assert offline["source"] == "offline" and len(offline["answers"]) == 3
     assert offline["answers"][0]["score"] > offline["answers"][1]["score"]
+
+
+async def test_follow_ups_worded_by_the_model_or_the_rules(
+    aiohttp_client: MakeClient, settings: Settings, fake: FakeOpenAI
+) -> None:
+    setup = InterviewSetup("backend developer", "technical", "mid", ("Python",), 3)
+    questions = bank_questions(setup)
+    fake.set_default(CHAT, scripted_model(questions))
+    client = await aiohttp_client(create_app(settings.replace(
+        openai_api_key="test-key", openai_base_url=fake.base_url, providers="openai",
+        openai_max_retries=0)))  # fmt: skip
+    owner = user()
+    interview_id, _ = await interview_with(client, owner, follow_ups=True)
+    session, replies = await run_session(client, owner, interview_id, ["Not sure."])
+    assert replies[0]["assistant_message"].endswith(MODEL_FOLLOW_UP)
+    assert replies[0]["question_index"] == 0
+    fake.set_default(CHAT, Reply.chat("not JSON"))  # the model fails: the rules' wording
+    turn = f"/api/interviews/sessions/{session}/turn"
+    await post_json(client, turn, {"user_id": owner, "user_message": "It depends."})
+    reply = await post_json(client, turn, {"user_id": owner, "user_message": "Not sure."})
+    assert "could you say a little about" in reply["assistant_message"]
