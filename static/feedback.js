@@ -82,9 +82,25 @@ export function renderFeedback(feedback) {
       `${delivery.advice} ${delivery.note}`;
   }
   $("feedback-answers").replaceChildren(...(feedback.answers || []).map(answerItem));
+  annotateTranscript(feedback.answers || []);
   $("feedback-limits").hidden = !feedback.limits;
   $("feedback-limits").textContent = feedback.limits || "";
   $("feedback").hidden = false;
+}
+
+// Beside each answer in the live transcript: its score and its audio timings.
+function annotateTranscript(answers) {
+  const spoken = [...document.querySelectorAll("#transcript li[data-speaker='user']")];
+  for (const answer of answers) {
+    const item = spoken.find((li) => li.querySelector(".text")?.textContent === answer.answer);
+    if (!item || item.querySelector(".coach")) continue;
+    const d = answer.delivery;
+    const timing = d
+      ? ` · ${d.words_per_minute} wpm · ${d.answer_seconds} s · ${d.long_pauses} long pause(s)` +
+        (d.time_to_first_word_seconds === null ? "" : ` · first word after ${d.time_to_first_word_seconds} s`)
+      : "";
+    item.append(element("span", `Q${answer.index + 1}: ${answer.score}/100${timing}`, "coach"));
+  }
 }
 
 function svg(tag, attributes, text) {

@@ -236,6 +236,12 @@ class Scenario:
             self.check(bool(item["delivery"]) and "words/min" in (item["delivery"] or ""),
                        f"no delivery figures for a spoken answer: {item}")  # fmt: skip
         self.check(bool(feedback.get("delivery")), "no total delivery in the feedback")
+        beside = await self.page.locator("#transcript .coach").all_text_contents()
+        self.result["transcript_timings"] = beside
+        self.check(
+            len(beside) == 2 and all("wpm" in b for b in beside),
+            f"the transcript should show each answer's score and timings: {beside}",
+        )
         await self.page.locator("#feedback-answers").scroll_into_view_if_needed()
         await self.shot("answer-feedback")
 
