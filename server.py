@@ -8,27 +8,40 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import secrets
 import signal
 import time
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import uvloop
 from aiohttp import WSCloseCode, web
+from redis.asyncio import Redis
 
 from api.appkeys import (
     CALLS,
     COLLECTOR,
     INTERVIEWS,
+    LIMITER,
+    REDIS,
     SETTINGS,
     STT,
+    TICKETS,
     TRANSCRIPTS,
     TTS,
+    VERIFIER,
     VOICE_SOCKETS,
 )
+from api.guards import origins, secure_page
+from api.identity import anonymous_cookie, warn_if_exposed
+from api.limits import Limiter
+from api.metrics_site import serve_metrics
 from api.middleware import errors
 from api.routes import add_routes
+from api.tickets import TicketStore
+from api.tokens import JwksKeys, TokenVerifier
 from flows.chat import Chat
 from flows.collecting import CollectorService
 from flows.interviewing import InterviewService
@@ -56,13 +69,18 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors], client_max_size=_max_request_bytes(settings))
+    app = web.Application(
+        middlewares=[origins, errors, anonymous_cookie],
+        client_max_size=_max_request_bytes(settings),
+    )
     app[SETTINGS] = settings
     app[VOICE_SOCKETS] = weakref.WeakSet()
     app[CALLS] = set()
     restrict_host_candidates(settings.rtc_host_addresses)
+    app.cleanup_ctx.append(_identity)
     app.cleanup_ctx.append(_services)
     app.on_shutdown.append(_close_voice_sockets)
+    app.on_response_prepare.append(secure_page)
     add_routes(app)
     if STATIC.is_dir():
         app.router.add_get("/", _index)
@@ -73,6 +91,23 @@ def create_app(settings: Settings) -> web.Application:
 def _max_request_bytes(settings: Settings) -> int:
     # multipart uploads stream through a per-part limit; this bounds everything else
     return max(settings.max_body_bytes, settings.max_audio_bytes * 2)
+
+
+async def _identity(app: web.Application) -> AsyncIterator[None]:
+    """Redis (when REDIS_URL is set), the token verifier, socket tickets and limits."""
+    settings = app[SETTINGS]
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    app[REDIS] = redis
+    http = aiohttp.ClientSession() if settings.jwks_url else None
+    jwks = JwksKeys(settings.jwks_url, http) if http is not None else None
+    app[VERIFIER] = TokenVerifier(settings, jwks)
+    app[TICKETS] = TicketStore(settings.ticket_key, settings.ticket_ttl_seconds, redis)
+    app[LIMITER] = Limiter(settings.limits, redis)
+    yield
+    if http is not None:
+        await http.close()
+    if redis is not None:
+        await redis.aclose()
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
@@ -165,6 +200,9 @@ def main(argv: list[str] | None = None) -> None:
     if settings.workers < 1:
         parser.exit(2, "viva: --workers must be at least 1\n")
     log.info("database: %s", settings.resolved_database_url.split("@")[-1])
+    warn_if_exposed(settings)
+    if not settings.ticket_key:  # one key for every worker, so any of them redeems a ticket
+        settings = settings.replace(ticket_key=secrets.token_hex(32))
     if settings.workers == 1:
         serve(settings)
         return
@@ -175,6 +213,8 @@ def serve(settings: Settings) -> None:
     """Run one server process until SIGINT/SIGTERM (aiohttp's graceful exit)."""
     app = create_app(settings)
     app.on_startup.append(_warm_up)
+    if settings.metrics_address:
+        app.cleanup_ctx.append(serve_metrics)
     uvloop.install()  # libuv event loop: ~20 % more turns per CPU second than asyncio's own
     web.run_app(
         app, host=settings.host, port=settings.port, print=None, reuse_port=settings.workers > 1

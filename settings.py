@@ -23,6 +23,23 @@ def default_database_url(data_dir: Path) -> str:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one user may spend (api/limits.py); 0 means unlimited. A client address may spend
+    `address_factor` times as much, so one address cannot hide many throwaway users."""
+
+    sessions_per_hour: int = 30
+    turns_per_minute: int = 60
+    transcribes_per_minute: int = 20
+    audio_seconds_per_day: int = 3600
+    concurrent_calls: int = 2
+    concurrent_sockets: int = 4
+    address_factor: int = 10
+
+
+NO_LIMITS = Limits(0, 0, 0, 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
@@ -58,6 +75,22 @@ class Settings:
     barge_in_ms: int = 400
     early_transcript_ms: int = 400  # 0: off. Transcribe after this much silence, speculatively
     streaming_replies: bool = True
+
+    # Who is calling (api/identity.py): "none" trusts the user_id a client names (development);
+    # "jwt" verifies an identity provider's token (HS256 shared secret and/or a JWKS URL).
+    auth: str = "none"
+    jwt_secret: str = ""
+    jwks_url: str = ""
+    jwt_audience: str = ""
+    jwt_issuer: str = ""
+    jwt_leeway_seconds: float = 30.0
+    ticket_ttl_seconds: float = 60.0
+    ticket_key: str = ""  # signs socket tickets; "" picks a random one per start (VIVA_TICKET_KEY)
+    metrics_address: str = "127.0.0.1:9464"  # host:port of the /metrics listener; "" for none
+    metrics_token: str = ""  # when set, /metrics on the main address answers this bearer token
+    cors_origins: tuple[str, ...] = ()
+    redis_url: str = ""
+    limits: Limits = field(default_factory=lambda: Limits())
 
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -128,9 +161,37 @@ class Settings:
                 "VIVA_EARLY_TRANSCRIPT_MS", cls.early_transcript_ms, 0, 10000
             ),
             streaming_replies=reader.flag("VIVA_STREAMING", cls.streaming_replies),
+            auth=reader.choice("VIVA_AUTH", cls.auth, ("none", "jwt")),
+            jwt_secret=reader.text("VIVA_JWT_SECRET", ""),
+            jwks_url=reader.text("VIVA_JWKS_URL", ""),
+            jwt_audience=reader.text("VIVA_JWT_AUDIENCE", ""),
+            jwt_issuer=reader.text("VIVA_JWT_ISSUER", ""),
+            jwt_leeway_seconds=reader.number(
+                "VIVA_JWT_LEEWAY_SECONDS", cls.jwt_leeway_seconds, 0, 300
+            ),
+            ticket_key=reader.text("VIVA_TICKET_KEY", ""),
+            metrics_address=reader.text("VIVA_METRICS_ADDRESS", cls.metrics_address),
+            metrics_token=reader.text("VIVA_METRICS_TOKEN", ""),
+            cors_origins=tuple(
+                origin.rstrip("/") for origin in reader.addresses("VIVA_CORS_ORIGINS")
+            ),
+            redis_url=reader.text("REDIS_URL", ""),
+            limits=_limits(reader),
         )
         if settings.providers == "openai" and not settings.openai_api_key:
             raise SettingsError("VIVA_PROVIDERS=openai needs OPENAI_API_KEY")
+        if settings.auth == "jwt" and not (settings.jwt_secret or settings.jwks_url):
+            raise SettingsError("VIVA_AUTH=jwt needs VIVA_JWT_SECRET or VIVA_JWKS_URL")
+        if settings.jwks_url and not settings.jwks_url.startswith(("https://", "http://")):
+            raise SettingsError("VIVA_JWKS_URL must be an http(s) URL")
+        if settings.metrics_address and ":" not in settings.metrics_address:
+            raise SettingsError("VIVA_METRICS_ADDRESS must be host:port (or empty for none)")
+        for origin in settings.cors_origins:
+            if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+                raise SettingsError(
+                    f"VIVA_CORS_ORIGINS entries must be origins like https://app.example, "
+                    f"got {origin!r}"
+                )
         return settings
 
 
@@ -151,6 +212,30 @@ def _async_database_url(url: str) -> str:
     if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         return url
     raise SettingsError(f"DATABASE_URL must be a postgres or sqlite URL, got {url.split(':')[0]}:")
+
+
+def _limits(reader: _Reader) -> Limits:
+    if not reader.flag("VIVA_LIMITS", True):
+        return NO_LIMITS
+    d = Limits()
+    big = 1 << 30
+    return Limits(
+        sessions_per_hour=reader.integer(
+            "VIVA_LIMIT_SESSIONS_PER_HOUR", d.sessions_per_hour, 0, big
+        ),
+        turns_per_minute=reader.integer("VIVA_LIMIT_TURNS_PER_MINUTE", d.turns_per_minute, 0, big),
+        transcribes_per_minute=reader.integer(
+            "VIVA_LIMIT_TRANSCRIBES_PER_MINUTE", d.transcribes_per_minute, 0, big
+        ),
+        audio_seconds_per_day=reader.integer(
+            "VIVA_LIMIT_AUDIO_SECONDS_PER_DAY", d.audio_seconds_per_day, 0, big
+        ),
+        concurrent_calls=reader.integer("VIVA_LIMIT_CONCURRENT_CALLS", d.concurrent_calls, 0, big),
+        concurrent_sockets=reader.integer(
+            "VIVA_LIMIT_CONCURRENT_SOCKETS", d.concurrent_sockets, 0, big
+        ),
+        address_factor=reader.integer("VIVA_LIMIT_ADDRESS_FACTOR", d.address_factor, 0, 1000),
+    )
 
 
 class _Reader:

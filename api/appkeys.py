@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from api.limits import Limiter
+    from api.tickets import TicketStore
+    from api.tokens import TokenVerifier
     from flows.collecting import CollectorService
     from flows.interviewing import InterviewService
     from flows.transcripts import TranscriptService
@@ -25,3 +30,9 @@ TTS: web.AppKey[TextToSpeech] = web.AppKey("tts")
 # live voice sockets and calls, closed on shutdown
 VOICE_SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("voice_sockets")
 CALLS: web.AppKey[set[Call]] = web.AppKey("calls")
+# identity and limits (api/identity.py); REDIS is None unless REDIS_URL is set, and is
+# shared by everything that keeps state across instances
+REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
+VERIFIER: web.AppKey[TokenVerifier] = web.AppKey("verifier")
+TICKETS: web.AppKey[TicketStore] = web.AppKey("tickets")
+LIMITER: web.AppKey[Limiter] = web.AppKey("limiter")

@@ -20,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
 
-from api.appkeys import CALLS, SETTINGS, STT, TRANSCRIPTS, TTS
+from api.appkeys import CALLS, LIMITER, SETTINGS, STT, TRANSCRIPTS, TTS
+from api.identity import address, socket_user
 from api.voice_ws import conversation_for
 from flows.errors import NotFound
 from metrics import ACTIVE_CALLS
@@ -55,8 +57,22 @@ async def collector_call(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
+    # a bad user_id (400), no credentials (401), another user (403), over a limit (429):
+    # all HTTP answers, before the socket opens
+    owner = await socket_user(request, kind, request.match_info["session_id"])
+    limiter, where = request.app[LIMITER], address(request)
+    await limiter.check("audio_seconds", owner, where)
+    async with limiter.hold("calls", owner, where):
+        started = time.monotonic()
+        try:
+            return await _call(request, kind, owner)
+        finally:  # a call's minutes count against the daily audio budget
+            await limiter.charge("audio_seconds", owner, where, time.monotonic() - started)
+
+
+async def _call(request: web.Request, kind: str, owner: str) -> web.WebSocketResponse:
     app = request.app
-    conversation = conversation_for(request, kind)  # a bad user_id is a 400, not a socket
+    conversation = conversation_for(request, kind, owner)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_SIGNAL_BYTES)
     await ws.prepare(request)
     try:

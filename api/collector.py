@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from api.appkeys import COLLECTOR
-from api.parsing import json_body, message, optional_text, user_id
+from api.identity import caller
+from api.parsing import json_body, message, optional_text
 from api.speaking import spoken
 from flows.collecting import CollectorReply
 from flows.errors import InvalidInput
@@ -33,16 +34,18 @@ async def start(request: web.Request) -> web.Response:
     follow_ups = body.get("follow_ups", False)
     if not isinstance(follow_ups, bool):
         raise InvalidInput("invalid_follow_ups", "follow_ups must be true or false.")
+    owner = await caller(request, body, spend="sessions")
     reply = await request.app[COLLECTOR].start(
-        user_id(request, body), optional_text(body, "candidate_name"), follow_ups
+        owner, optional_text(body, "candidate_name"), follow_ups
     )
     return web.json_response(await reply_json(request.app, reply))
 
 
 async def turn(request: web.Request) -> web.Response:
     body = await json_body(request)
+    owner = await caller(request, body, spend="turns")
     reply = await request.app[COLLECTOR].turn(
-        request.match_info["session_id"], user_id(request, body), message(body)
+        request.match_info["session_id"], owner, message(body)
     )
     TURNS.labels("rest", "collector").inc()
     return web.json_response(await reply_json(request.app, reply))

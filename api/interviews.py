@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from api.appkeys import INTERVIEWS
-from api.parsing import checked_user_id, json_body, message, user_id
+from api.identity import caller
+from api.parsing import checked_user_id, json_body, message
 from flows.errors import NotFound
 from flows.interviewing import InterviewReply
 from metrics import TURNS
@@ -38,14 +39,13 @@ def reply_json(reply: InterviewReply) -> dict[str, Any]:
 
 
 async def list_interviews(request: web.Request) -> web.Response:
-    interviews = await request.app[INTERVIEWS].list(user_id(request))
+    interviews = await request.app[INTERVIEWS].list(await caller(request))
     return web.json_response([summary(interview) for interview in interviews])
 
 
 async def get_interview(request: web.Request) -> web.Response:
-    interview = await request.app[INTERVIEWS].get(
-        request.match_info["interview_id"], user_id(request)
-    )
+    owner = await caller(request)
+    interview = await request.app[INTERVIEWS].get(request.match_info["interview_id"], owner)
     details = summary(interview)
     details.pop("id")
     return web.json_response(
@@ -55,16 +55,16 @@ async def get_interview(request: web.Request) -> web.Response:
 
 async def start(request: web.Request) -> web.Response:
     body = await json_body(request, required=False)
-    reply = await request.app[INTERVIEWS].start(
-        request.match_info["interview_id"], user_id(request, body)
-    )
+    owner = await caller(request, body, spend="sessions")
+    reply = await request.app[INTERVIEWS].start(request.match_info["interview_id"], owner)
     return web.json_response(reply_json(reply))
 
 
 async def turn(request: web.Request) -> web.Response:
     body = await json_body(request)
+    owner = await caller(request, body, spend="turns")
     reply = await request.app[INTERVIEWS].turn(
-        request.match_info["session_id"], user_id(request, body), message(body)
+        request.match_info["session_id"], owner, message(body)
     )
     TURNS.labels("rest", "interview").inc()
     return web.json_response(reply_json(reply))
@@ -72,22 +72,21 @@ async def turn(request: web.Request) -> web.Response:
 
 async def feedback(request: web.Request) -> web.Response:
     session_id = request.match_info["session_id"]
-    result = await request.app[INTERVIEWS].feedback(session_id, user_id(request))
+    result = await request.app[INTERVIEWS].feedback(session_id, await caller(request))
     return web.json_response({"interview_session_id": session_id, **result})
 
 
 async def regenerate_feedback(request: web.Request) -> web.Response:
     body = await json_body(request, required=False)
     session_id = request.match_info["session_id"]
-    result = await request.app[INTERVIEWS].feedback(
-        session_id, user_id(request, body), regenerate=True
-    )
+    owner = await caller(request, body, spend="turns")  # a model call, like a turn
+    result = await request.app[INTERVIEWS].feedback(session_id, owner, regenerate=True)
     return web.json_response({"interview_session_id": session_id, **result})
 
 
 async def progress(request: web.Request) -> web.Response:
     """A user's own history only: any other user's path is 404, like any foreign id."""
     owner = checked_user_id(request.match_info["user_id"])
-    if owner != user_id(request):
+    if owner != await caller(request):
         raise NotFound("user_not_found", "No such user.")
     return web.json_response(await request.app[INTERVIEWS].progress(owner))

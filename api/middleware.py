@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from api.refusals import Refusal
 from flows.errors import Conflict, FlowError, InvalidInput, NotFound
 from storage.faults import StorageUnavailable
 from voice.audio import AudioError
@@ -27,6 +28,10 @@ def error_response(status: int, code: str, detail: str) -> web.Response:
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except Refusal as refusal:
+        response = error_response(refusal.status, refusal.code, refusal.detail)
+        response.headers.update(refusal.headers)
+        return response
     except FlowError as error:
         return error_response(_FLOW_STATUS.get(type(error), 400), error.code, error.message)
     except AudioError as error:

@@ -1,4 +1,7 @@
-"""Reading requests: JSON bodies, user ids, typed fields. Mistakes become InvalidInput."""
+"""Reading requests: JSON bodies, user ids, typed fields. Mistakes become InvalidInput.
+
+Who is calling is decided in api/identity.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from aiohttp import web
 
 from flows.errors import InvalidInput
 
-ANONYMOUS = "anonymous"
 MAX_USER_ID = 128
 
 
@@ -26,16 +28,6 @@ async def json_body(request: web.Request, *, required: bool = True) -> dict[str,
     if not isinstance(body, dict):
         raise InvalidInput("malformed_json", "The request body must be a JSON object.")
     return body
-
-
-def user_id(request: web.Request, body: dict[str, Any] | None = None) -> str:
-    """The caller's user id, from the body or ?user_id=; 'anonymous' when absent."""
-    value: object = (body or {}).get("user_id")
-    if value is None:
-        value = request.query.get("user_id")
-    if value is None or value == "":
-        return ANONYMOUS
-    return checked_user_id(value)
 
 
 def checked_user_id(value: object) -> str:

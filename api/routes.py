@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import calls, collector, interviews, transcripts, voice_ws
-from metrics import exposition
-
-
-async def metrics(_request: web.Request) -> web.Response:
-    body, content_type = exposition()
-    return web.Response(body=body, headers={"Content-Type": content_type})
+from api import calls, collector, interviews, tickets, transcripts, voice_ws
+from api.appkeys import SETTINGS
+from api.metrics_site import guarded_metrics
 
 
 def add_routes(app: web.Application) -> None:
+    if app[SETTINGS].metrics_token:  # else /metrics is only on VIVA_METRICS_ADDRESS
+        app.router.add_get("/metrics", guarded_metrics)
     app.router.add_routes(
         [
-            web.get("/metrics", metrics),
+            web.post("/api/tickets", tickets.create_ticket),
             web.post("/api/collector/start", collector.start),
             web.post("/api/collector/{session_id}/turn", collector.turn),
             web.get("/api/interviews", interviews.list_interviews),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 
-from api.appkeys import SETTINGS, STT, TRANSCRIPTS
-from api.parsing import checked_user_id, user_id
+from api.appkeys import LIMITER, SETTINGS, STT, TRANSCRIPTS
+from api.identity import address, caller
 from api.voice_ws import session_conversation
 from flows.errors import InvalidInput
 from flows.transcripts import SESSION_TYPES
@@ -24,7 +24,7 @@ def session_type(value: str | None) -> str:
 
 async def list_transcript(request: web.Request) -> web.Response:
     kind = session_type(request.match_info["session_type"])
-    owner = user_id(request)
+    owner = await caller(request)
     entries = await request.app[TRANSCRIPTS].list(kind, request.match_info["session_id"], owner)
     return web.json_response({"user_id": owner, "items": [e.to_json() for e in entries]})
 
@@ -38,7 +38,7 @@ async def transcribe(request: web.Request) -> web.Response:
     """
     settings = request.app[SETTINGS]
     audio, fields = await _read_form(request, settings.max_audio_bytes)
-    owner = checked_user_id(fields["user_id"]) if fields.get("user_id") else user_id(request)
+    owner = await caller(request, fields, spend="transcribes")
     named = fields.get("session_id")
     kind = session_type(fields.get("session_type")) if named else None
     hints = SpeechHints()
@@ -47,6 +47,7 @@ async def transcribe(request: web.Request) -> web.Response:
     pcm = await decode_audio(
         audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
     )
+    await request.app[LIMITER].spend("audio_seconds", owner, address(request), pcm.duration_s)
     text = (await request.app[STT].transcribe(pcm, hints)).text.strip()
     if named and kind and text:
         await request.app[TRANSCRIPTS].add_user_text(kind, named, owner, text)

@@ -19,8 +19,9 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from api.appkeys import COLLECTOR, INTERVIEWS, SETTINGS, STT, TRANSCRIPTS, VOICE_SOCKETS
-from api.parsing import user_id
+from api.appkeys import COLLECTOR, INTERVIEWS, LIMITER, SETTINGS, STT, TRANSCRIPTS, VOICE_SOCKETS
+from api.identity import address, socket_user
+from api.refusals import Refusal
 from api.speaking import spoken
 from flows.delivery import VoiceTiming
 from flows.errors import FlowError, InvalidInput, NotFound
@@ -39,6 +40,7 @@ log = logging.getLogger(f"viva.{__name__}")
 # Frames are capped at twice the audio limit (room for base64 and JSON); never lower than
 # this, so a somewhat oversized recording gets an `error` rather than a closed socket (1009).
 MIN_FRAME_BYTES = 1024 * 1024
+ADDRESS = web.ResponseKey("client_address", str)  # for limits on each message
 _DATA_URL = re.compile(r"data:[\w/+.-]*(;[\w=.-]+)*;base64,", re.IGNORECASE)
 
 
@@ -48,11 +50,9 @@ class MessageError(Exception):
         self.code = code
 
 
-def conversation_for(request: web.Request, kind: str) -> Conversation:
-    """The conversation a voice route names (session id in the path, ?user_id= owner)."""
-    return session_conversation(
-        request.app, kind, request.match_info["session_id"], user_id(request)
-    )
+def conversation_for(request: web.Request, kind: str, owner: str) -> Conversation:
+    """The conversation a voice route names (session id in the path) for its verified user."""
+    return session_conversation(request.app, kind, request.match_info["session_id"], owner)
 
 
 def session_conversation(
@@ -73,13 +73,33 @@ async def collector_voice(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
+    session_id = request.match_info["session_id"]
+    try:  # no credentials (401), another user (403), too many sockets (429): HTTP answers
+        owner = await socket_user(request, kind, session_id)
+    except InvalidInput as error:
+        return await _refuse(request, kind, error)
+    async with request.app[LIMITER].hold("sockets", owner, address(request)):
+        return await _open(request, kind, conversation_for(request, kind, owner))
+
+
+async def _refuse(request: web.Request, kind: str, error: FlowError) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    log.info("voice socket refused: %s %s: %s", kind, request.match_info["session_id"], error.code)
+    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.code.encode())
+    return ws
+
+
+async def _open(
+    request: web.Request, kind: str, conversation: Conversation
+) -> web.WebSocketResponse:
     app = request.app
     frame_limit = max(app[SETTINGS].max_audio_bytes * 2, MIN_FRAME_BYTES)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=frame_limit)
     await ws.prepare(request)
-    session_id = request.match_info["session_id"]
+    session_id = conversation.session_id
+    ws[ADDRESS] = address(request)
     try:  # after prepare, errors cannot become HTTP responses: refuse with a close code
-        conversation = conversation_for(request, kind)
         said = await conversation.prompt()
     except (NotFound, InvalidInput) as error:
         log.info("voice socket refused: %s %s: %s", kind, session_id, error.code)
@@ -110,6 +130,16 @@ async def _answer(
         await _handle(app, ws, conversation, message)
     except (MessageError, FlowError, AudioError) as error:
         await ws.send_json({"type": "error", "code": error.code, "message": str(error)})
+    except Refusal as refusal:  # a limit: the socket stays open for later turns
+        retry_after = int(refusal.headers.get("Retry-After", 0)) or None
+        await ws.send_json(
+            {
+                "type": "error",
+                "code": refusal.code,
+                "message": refusal.detail,
+                "retry_after": retry_after,
+            }
+        )
     except ConnectionResetError:
         raise
     except Exception:  # the socket's counterpart of the HTTP error middleware
@@ -144,13 +174,15 @@ async def _handle(
     if kind == "ping":
         await ws.send_json({"type": "pong"})
         return
+    if kind in ("user_text", "user_audio"):
+        await app[LIMITER].spend("turns", conversation.user_id, ws[ADDRESS])
     if kind == "user_text":
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():
             raise MessageError("empty_text", "user_text needs a non-empty text field.")
         text = text.strip()
     elif kind == "user_audio":
-        text, voice = await _transcribe(app, conversation, data)
+        text, voice = await _transcribe(app, ws, conversation, data)
     else:
         raise MessageError("unknown_type", "type must be user_audio, user_text or ping.")
     transcribed = time.monotonic()
@@ -187,7 +219,10 @@ async def _record(
 
 
 async def _transcribe(
-    app: web.Application, conversation: Conversation, data: dict[str, Any]
+    app: web.Application,
+    ws: web.WebSocketResponse,
+    conversation: Conversation,
+    data: dict[str, Any],
 ) -> tuple[str, VoiceTiming]:
     """The recording's text, and where its speech is (a recording starts when the client
     starts recording, so the wait before the first word is counted from there)."""
@@ -211,6 +246,8 @@ async def _transcribe(
     pcm = await decode_audio(
         raw, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
     )
+    user, where = conversation.user_id, ws[ADDRESS]
+    await app[LIMITER].spend("audio_seconds", user, where, pcm.duration_s)
     text = (await app[STT].transcribe(pcm, await conversation.hints())).text.strip()
     if not text:
         raise MessageError("nothing_heard", "I couldn't make out any words; please try again.")

@@ -47,7 +47,8 @@ async def test_collector_start_fields(client: TestClient) -> None:
 async def test_collector_start_without_body_is_anonymous(client: TestClient) -> None:
     response = await client.post("/api/collector/start")
     assert response.status == 200
-    assert (await response.json())["user_id"] == "anonymous"
+    assert (await response.json())["user_id"].startswith("anon-")  # one per browser (cookie)
+    assert "viva_anon" in response.cookies
 
 
 async def test_collector_to_interview_to_transcript(client: TestClient) -> None:

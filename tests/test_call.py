@@ -40,6 +40,7 @@ from voice.tts import PiperTextToSpeech
 FIELDS = ("readiness", "role", "interview_type", "level", "techstack", "amount")
 TOLERANCE = 0.10  # reply audio received vs expected duration
 STOP_FRAMES = 10  # at most this much reply audio (200 ms) may arrive after a barge-in event
+METRICS_TOKEN = "metrics-token-for-tests"
 
 
 @pytest.fixture
@@ -49,6 +50,7 @@ def settings(tmp_path: Path) -> Settings:  # calls run on SQLite; storage is cov
         providers="offline",
         tts_enabled=True,
         rtc_host_addresses=("127.0.0.1",),
+        metrics_token=METRICS_TOKEN,
     )
 
 
@@ -108,7 +110,8 @@ async def rows(client: TestClient, kind: str, session_id: str, owner: str) -> li
 
 async def metric(client: TestClient, sample: str) -> float:
     """One sample of GET /metrics, e.g. 'viva_active_calls' (0.0 when absent)."""
-    text = await (await client.get("/metrics")).text()
+    auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    text = await (await client.get("/metrics", headers=auth)).text()
     values = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith(sample + " ")]
     return float(values[0]) if values else 0.0
 

@@ -1,13 +1,48 @@
-"""GET /metrics serves Prometheus text with Viva's own series, and turns move them."""
+"""GET /metrics serves Prometheus text with Viva's own series, and turns move them.
+
+/metrics is on its own listener (api/metrics_site.py), or on the main address only with
+the metrics bearer token: these tests use the token.
+"""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import user
+from api.metrics_site import metrics_app
+from server import create_app
+from settings import Settings
+from tests.conftest import MakeClient, user
 from tests.rest_helpers import post_json, start_interview
+
+TOKEN = "metrics-secret-for-tests"
+
+
+@pytest.fixture
+async def client(aiohttp_client: MakeClient, settings: Settings) -> TestClient:
+    return await aiohttp_client(create_app(settings.replace(metrics_token=TOKEN)))
+
+
+async def scrape(client: TestClient) -> str:
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status == 200
+    return await response.text()
+
+
+async def test_metrics_need_the_token_or_their_own_address(
+    aiohttp_client: MakeClient, client: TestClient, settings: Settings
+) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+        refused = await client.get("/metrics", headers=headers)
+        assert refused.status == 401 and "WWW-Authenticate" in refused.headers
+        assert "viva_turns_total" not in await refused.text()
+    plain = await aiohttp_client(create_app(settings))  # no token: not on the main address
+    assert (await plain.get("/metrics")).status == 404
+    own = await aiohttp_client(metrics_app())  # what VIVA_METRICS_ADDRESS serves
+    response = await own.get("/metrics")
+    assert response.status == 200 and "# TYPE viva_turns_total" in await response.text()
 
 
 def sample(text: str, name: str, labels: str) -> float:
@@ -16,7 +51,7 @@ def sample(text: str, name: str, labels: str) -> float:
 
 
 async def test_metrics_count_rest_turns(client: TestClient) -> None:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status == 200
     assert response.content_type == "text/plain"
     before = await response.text()
@@ -29,7 +64,7 @@ async def test_metrics_count_rest_turns(client: TestClient) -> None:
         f"/api/interviews/sessions/{session_id}/turn",
         {"user_id": owner, "user_message": "An answer."},
     )
-    after = await (await client.get("/metrics")).text()
+    after = await scrape(client)
     labels = 'conversation="interview",path="rest"'
     assert (
         sample(after, "viva_turns_total", labels) == sample(before, "viva_turns_total", labels) + 1
@@ -45,13 +80,13 @@ async def test_websocket_turns_store_and_export_their_stages(client: TestClient)
     owner = user()
     _, session_id = await start_interview(client, owner)
     labels = 'conversation="interview",path="websocket"'
-    before = sample(await (await client.get("/metrics")).text(), "viva_turns_total", labels)
+    before = sample(await scrape(client), "viva_turns_total", labels)
     ws = await client.ws_connect(f"/api/interviews/sessions/{session_id}/voice?user_id={owner}")
     assert (await ws.receive_json())["type"] == "assistant_prompt"
     await ws.send_json({"type": "user_text", "text": "I would profile it first."})
     assert (await ws.receive_json())["type"] == "assistant_turn"
     await ws.close()
-    after = await (await client.get("/metrics")).text()
+    after = await scrape(client)
     assert sample(after, "viva_turns_total", labels) == before + 1
     assert 'viva_turn_stage_seconds_count{path="websocket",stage="reply_sent"}' in after
     items = (await (await client.get(f"/api/transcripts/interview/{session_id}",
