@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
@@ -32,10 +32,17 @@ HOLD_RETRY_AFTER = 10
 
 
 class Limiter:
-    def __init__(self, limits: Limits, redis: Redis | None = None, prefix: str = "viva:limit:"):
+    def __init__(
+        self,
+        limits: Limits,
+        redis: Redis | None = None,
+        prefix: str = "viva:limit:",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.limits = limits
         self.redis = redis
         self.prefix = prefix
+        self.clock = clock  # wall-clock seconds: windows start on the hour, minute, day
         self._local: dict[str, tuple[int, float]] = {}  # key -> (count, expires at, monotonic)
 
     def _scopes(self, kind: str, user: str, address: str) -> list[tuple[str, int]]:
@@ -57,7 +64,7 @@ class Limiter:
     async def spend(self, kind: str, user: str, address: str, amount: float = 1) -> None:
         """Count `amount` against this window's limits, or refuse (counting nothing)."""
         window = WINDOWS[kind]
-        now = time.time()
+        now = self.clock()
         suffix = f":{int(now // window)}"
         retry_after = max(1, math.ceil(window - now % window))
         await self._add_all(kind, user, address, math.ceil(amount), suffix, window, retry_after)
@@ -65,14 +72,14 @@ class Limiter:
     async def charge(self, kind: str, user: str, address: str, amount: float) -> None:
         """Count a cost already incurred (a call's minutes), refusing nothing."""
         window = WINDOWS[kind]
-        suffix = f":{int(time.time() // window)}"
+        suffix = f":{int(self.clock() // window)}"
         for key, _limit in self._scopes(kind, user, address):
             await self._add(self.prefix + key + suffix, math.ceil(amount), window)
 
     async def check(self, kind: str, user: str, address: str) -> None:
         """Refuse if this window's budget is already spent (for costs counted afterwards)."""
         window = WINDOWS[kind]
-        now = time.time()
+        now = self.clock()
         suffix = f":{int(now // window)}"
         for key, limit in self._scopes(kind, user, address):
             if await self._get(self.prefix + key + suffix) >= limit:

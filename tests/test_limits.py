@@ -1,0 +1,174 @@
+"""Limits per user and per client address: bursts get 429 with Retry-After, other users
+go on, windows reset, and with REDIS_URL several instances share one count."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import FormData
+from aiohttp.test_utils import TestClient
+from redis.asyncio import Redis
+
+from api.limits import Limiter
+from api.refusals import Refusal
+from server import create_app
+from settings import NO_LIMITS, Limits, Settings
+from tests.conftest import MakeClient, user
+from tests.rest_helpers import collect_interview
+from tests.speech_samples import encode, tone
+
+REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own; keys carry fresh user ids
+SMALL = Limits(
+    sessions_per_hour=2,
+    turns_per_minute=8,
+    transcribes_per_minute=2,
+    audio_seconds_per_day=4,
+    concurrent_calls=1,
+    concurrent_sockets=1,
+    address_factor=100,
+)
+
+
+@pytest.fixture
+def database_url(tmp_path: Any) -> str:  # limits are not about storage: SQLite is enough
+    return f"sqlite+aiosqlite:///{tmp_path / 'viva.sqlite3'}"
+
+
+async def start(client: TestClient, owner: str) -> aiohttp.ClientResponse:
+    return await client.post("/api/collector/start", json={"user_id": owner})
+
+
+def refused(response: aiohttp.ClientResponse) -> int:
+    """The Retry-After of a 429 (fails the test for anything else)."""
+    assert response.status == 429, response.status
+    retry_after = int(response.headers["Retry-After"])
+    assert retry_after >= 1
+    return retry_after
+
+
+async def upload(client: TestClient, owner: str, seconds: float) -> aiohttp.ClientResponse:
+    form = FormData(default_to_multipart=True)
+    form.add_field("audio_file", encode(tone(seconds), "wav"), filename="a.wav")
+    form.add_field("user_id", owner)
+    return await client.post("/api/transcripts/voice/transcribe", data=form)
+
+
+async def test_bursts_get_429_and_other_users_go_on(
+    aiohttp_client: MakeClient, settings: Settings
+) -> None:
+    client = await aiohttp_client(create_app(settings.replace(limits=SMALL)))
+    busy, calm = user(), user()
+    session = (await (await start(client, busy)).json())["collector_session_id"]
+    assert (await start(client, busy)).status == 200
+    assert refused(await start(client, busy)) <= 3600  # sessions per hour (fixed windows)
+    assert (await start(client, calm)).status == 200
+
+    turn = f"/api/collector/{session}/turn"
+    for _ in range(SMALL.turns_per_minute):
+        response = await client.post(turn, json={"user_id": busy, "user_message": "yes"})
+        assert response.status == 200
+    assert refused(await client.post(turn, json={"user_id": busy, "user_message": "yes"})) <= 60
+    await collect_interview(client, calm)  # six turns of another user: unaffected
+
+    talker = user()
+    assert (await upload(client, talker, 0.5)).status == 200
+    assert (await upload(client, talker, 0.5)).status == 200
+    refused(await upload(client, talker, 0.5))  # transcribes per minute
+    assert (await upload(client, calm, 2.5)).status == 200  # 3 s of the 4 s a day
+    refused(await upload(client, calm, 1.5))  # audio seconds per day
+
+    for kind in ("voice", "call"):  # at most one open at once, per user
+        path = f"/api/collector/sessions/{session}/{kind}?user_id={busy}"
+        first = await client.ws_connect(path)
+        with pytest.raises(aiohttp.WSServerHandshakeError) as second:
+            await client.ws_connect(path)
+        headers = second.value.headers or {}
+        assert second.value.status == 429 and int(headers["Retry-After"]) > 0
+        await first.close()
+        again = await reconnect(client, path)  # the limit is free again once it closes
+        assert (await again.receive_json(timeout=15))["type"] in ("assistant_prompt", "hello")
+        if kind == "voice":  # turns over the socket count too, and refuse with an error frame
+            await again.send_json({"type": "user_text", "text": "yes"})
+            error = await again.receive_json(timeout=15)
+            assert error["code"] == "rate_limited" and error["retry_after"] >= 1
+        await again.close()
+
+
+async def reconnect(client: TestClient, path: str) -> aiohttp.ClientWebSocketResponse:
+    """Connect once the server has finished closing the previous socket (it may lag)."""
+    for _ in range(50):
+        try:
+            return await client.ws_connect(path)
+        except aiohttp.WSServerHandshakeError as error:
+            assert error.status == 429
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} stayed at its limit after the other socket closed")
+
+
+async def test_a_client_address_may_spend_a_few_users_worth(
+    aiohttp_client: MakeClient, settings: Settings
+) -> None:
+    limits = Limits(sessions_per_hour=1, address_factor=2)
+    client = await aiohttp_client(create_app(settings.replace(limits=limits)))
+    assert (await start(client, user())).status == 200
+    assert (await start(client, user())).status == 200
+    refused(await start(client, user()))  # a third fresh user from the same address
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except OSError as error:
+        pytest.fail(f"Redis on 127.0.0.1:6379 is needed: {error}")
+    yield client
+    await client.aclose()
+
+
+@pytest.mark.parametrize("backend", ["process", "redis"])
+async def test_windows_reset(backend: str, redis: Redis) -> None:
+    now = [1_800_000_000.0]  # on a minute boundary
+    limits = Limits(turns_per_minute=2, address_factor=0)
+    store = redis if backend == "redis" else None
+    limiter = Limiter(limits, store, prefix=f"test:{uuid.uuid4().hex}:", clock=lambda: now[0])
+    owner = user()
+    await limiter.spend("turns", owner, "127.0.0.1")
+    await limiter.spend("turns", owner, "127.0.0.1")
+    now[0] += 45
+    with pytest.raises(Refusal) as over:
+        await limiter.spend("turns", owner, "127.0.0.1")
+    assert over.value.status == 429 and over.value.headers["Retry-After"] == "15"
+    now[0] += 15  # the next minute
+    await limiter.spend("turns", owner, "127.0.0.1")
+
+
+async def test_instances_sharing_redis_enforce_one_limit(
+    aiohttp_client: MakeClient, settings: Settings, redis: Redis
+) -> None:
+    shared = settings.replace(
+        redis_url=REDIS_URL, limits=Limits(**{**vars(NO_LIMITS), "sessions_per_hour": 2})
+    )
+    one = await aiohttp_client(create_app(shared))
+    two = await aiohttp_client(create_app(shared))
+    owner = user()
+    started = await (await start(one, owner)).json()
+    assert (await start(two, owner)).status == 200
+    refused(await start(one, owner))
+    refused(await start(two, owner))
+    # a ticket issued by one instance is redeemed by the other, once
+    body = {"user_id": owner, "session_type": "collector"}
+    body["session_id"] = started["collector_session_id"]
+    ticket = (await (await one.post("/api/tickets", json=body)).json())["ticket"]
+    path = f"/api/collector/sessions/{started['collector_session_id']}/voice"
+    ws = await two.ws_connect(path, params={"ticket": ticket})
+    assert (await ws.receive_json(timeout=15))["type"] == "assistant_prompt"
+    await ws.close()
+    with pytest.raises(aiohttp.WSServerHandshakeError) as reused:
+        await one.ws_connect(path, params={"ticket": ticket})
+    assert reused.value.status == 401
