@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -58,27 +58,36 @@ async def upload(client: TestClient, owner: str, seconds: float) -> aiohttp.Clie
     return await client.post("/api/transcripts/voice/transcribe", data=form)
 
 
+async def burst(send: Callable[[], Awaitable[aiohttp.ClientResponse]], limit: int) -> int:
+    """Send until refused; how many went through. Windows are fixed (on the minute, hour,
+    day), so a burst that straddles a boundary may pass up to twice the limit."""
+    for passed in range(2 * limit + 1):
+        response = await send()
+        if response.status != 200:
+            refused(response)
+            return passed
+    raise AssertionError(f"no 429 after {2 * limit + 1} requests")
+
+
 async def test_bursts_get_429_and_other_users_go_on(
     aiohttp_client: MakeClient, settings: Settings
 ) -> None:
     client = await aiohttp_client(create_app(settings.replace(limits=SMALL)))
-    busy, calm = user(), user()
+    busy, calm, talker = user(), user(), user()
     session = (await (await start(client, busy)).json())["collector_session_id"]
-    assert (await start(client, busy)).status == 200
-    assert refused(await start(client, busy)) <= 3600  # sessions per hour (fixed windows)
+    assert 1 <= await burst(lambda: start(client, busy), 2) <= 3  # sessions per hour
     assert (await start(client, calm)).status == 200
 
     turn = f"/api/collector/{session}/turn"
-    for _ in range(SMALL.turns_per_minute):
-        response = await client.post(turn, json={"user_id": busy, "user_message": "yes"})
-        assert response.status == 200
-    assert refused(await client.post(turn, json={"user_id": busy, "user_message": "yes"})) <= 60
+    limit = SMALL.turns_per_minute
+
+    def yes() -> Awaitable[aiohttp.ClientResponse]:
+        return client.post(turn, json={"user_id": busy, "user_message": "yes"})
+
+    assert limit <= await burst(yes, limit) <= 2 * limit
     await collect_interview(client, calm)  # six turns of another user: unaffected
 
-    talker = user()
-    assert (await upload(client, talker, 0.5)).status == 200
-    assert (await upload(client, talker, 0.5)).status == 200
-    refused(await upload(client, talker, 0.5))  # transcribes per minute
+    assert 2 <= await burst(lambda: upload(client, talker, 0.5), 2) <= 4  # per minute
     assert (await upload(client, calm, 2.5)).status == 200  # 3 s of the 4 s a day
     refused(await upload(client, calm, 1.5))  # audio seconds per day
 
@@ -93,9 +102,12 @@ async def test_bursts_get_429_and_other_users_go_on(
         again = await reconnect(client, path)  # the limit is free again once it closes
         assert (await again.receive_json(timeout=15))["type"] in ("assistant_prompt", "hello")
         if kind == "voice":  # turns over the socket count too, and refuse with an error frame
-            await again.send_json({"type": "user_text", "text": "yes"})
-            error = await again.receive_json(timeout=15)
-            assert error["code"] == "rate_limited" and error["retry_after"] >= 1
+            for _ in range(2 * limit + 1):
+                await again.send_json({"type": "user_text", "text": "yes"})
+                reply = await again.receive_json(timeout=15)
+                if reply["type"] == "error":
+                    break
+            assert reply["code"] == "rate_limited" and reply["retry_after"] >= 1
         await again.close()
 
 
@@ -152,7 +164,9 @@ async def test_instances_sharing_redis_enforce_one_limit(
     aiohttp_client: MakeClient, settings: Settings, redis: Redis
 ) -> None:
     shared = settings.replace(
-        redis_url=REDIS_URL, limits=Limits(**{**vars(NO_LIMITS), "sessions_per_hour": 2})
+        redis_url=REDIS_URL,
+        ticket_key="one-key-for-all-instances",  # VIVA_TICKET_KEY
+        limits=Limits(**{**vars(NO_LIMITS), "sessions_per_hour": 2}),
     )
     one = await aiohttp_client(create_app(shared))
     two = await aiohttp_client(create_app(shared))
