@@ -100,6 +100,12 @@ async def anonymous_cookie(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+async def config(request: web.Request) -> web.Response:
+    """GET /api/config (public): how the page learns who vouches for its users."""
+    settings = request.app[SETTINGS]
+    return web.json_response({"auth": settings.auth, "token_origins": list(settings.cors_origins)})
+
+
 def warn_if_exposed(settings: Settings) -> None:
     """A loud warning when anyone on the network may act as any user."""
     if settings.auth != "none" or _loopback(settings.host):

@@ -86,7 +86,8 @@ async def regenerate_feedback(request: web.Request) -> web.Response:
 
 async def progress(request: web.Request) -> web.Response:
     """A user's own history only: any other user's path is 404, like any foreign id."""
-    owner = checked_user_id(request.match_info["user_id"])
-    if owner != await caller(request):
+    owner = await caller(request)
+    named = request.match_info["user_id"]  # "me": whoever is calling
+    if named != "me" and checked_user_id(named) != owner:
         raise NotFound("user_not_found", "No such user.")
     return web.json_response(await request.app[INTERVIEWS].progress(owner))

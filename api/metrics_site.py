@@ -38,12 +38,17 @@ def metrics_app() -> web.Application:
 
 async def serve_metrics(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: the metrics listener on VIVA_METRICS_ADDRESS, beside the main one."""
-    host, _, port = app[SETTINGS].metrics_address.rpartition(":")
+    address = app[SETTINGS].metrics_address
+    host, _, port = address.rpartition(":")
     runner = web.AppRunner(metrics_app(), access_log=None)
     await runner.setup()
     workers = app[SETTINGS].workers > 1  # each worker listens; a scrape reaches one of them
     site = web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port), reuse_port=workers)
-    await site.start()
-    log.info("metrics on http://%s/metrics", app[SETTINGS].metrics_address)
+    try:
+        await site.start()
+    except OSError as error:  # a busy port costs the metrics, not the service
+        log.error("no /metrics listener: cannot listen on %s: %s", address, error)
+    else:
+        log.info("metrics on http://%s/metrics", address)
     yield
     await runner.cleanup()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import calls, collector, interviews, tickets, transcripts, voice_ws
+from api import calls, collector, identity, interviews, tickets, transcripts, voice_ws
 from api.appkeys import SETTINGS
 from api.metrics_site import guarded_metrics
 
@@ -14,6 +14,7 @@ def add_routes(app: web.Application) -> None:
         app.router.add_get("/metrics", guarded_metrics)
     app.router.add_routes(
         [
+            web.get("/api/config", identity.config),
             web.post("/api/tickets", tickets.create_ticket),
             web.post("/api/collector/start", collector.start),
             web.post("/api/collector/{session_id}/turn", collector.turn),

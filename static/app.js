@@ -1,5 +1,16 @@
 // Viva's browser client: the dashboard, the voice call view, the outcome of a call.
-// Deep link: /?session=<id>&kind=collector|interview&user_id=… opens that session's call.
+// Deep link: /?session=<id>&kind=collector|interview opens that session's call (with
+// VIVA_AUTH=none, `&user_id=…` names the user as well).
+//
+// Token hand-off (VIVA_AUTH=jwt): the host app that signed the user in gives the page its
+// identity provider's access token, either
+//   - in the URL fragment: /#access_token=<jwt> (the fragment never reaches a server; the
+//     page reads it and removes it from the address bar), or
+//   - by postMessage from the window that framed or opened the page, from an origin in
+//     VIVA_CORS_ORIGINS: {type: "viva:token", token: "<jwt>"}. The page posts
+//     {type: "viva:ready"} when it listens, and {type: "viva:token-expired"} on a 401, so
+//     the host can send a fresh token at any time.
+// The token goes in Authorization headers only; call sockets get single-use tickets.
 
 import * as api from "./api.js";
 import { VoiceCall, openMicrophone, stopStream, watchLevel } from "./call.js";
@@ -42,12 +53,49 @@ const debug = {
 window.vivaDebug = debug;
 
 let current = null; // the open call: {call, kind, sessionId, microphone, stops[], total}
+let config = { auth: "none", token_origins: [] }; // GET /api/config
 const transcript = new Transcript($("transcript"));
 
 // -- user id and errors ----------------------------------------------------------
 
+// null with VIVA_AUTH=jwt: the token says who is calling, and no URL names the user.
 function userId() {
+  if (config.auth === "jwt") return null;
   return $("user-id").value.trim() || ensureUserId();
+}
+
+// -- token hand-off (VIVA_AUTH=jwt) ----------------------------------------------
+
+function tokenFromFragment() {
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  const token = fragment.get("access_token");
+  if (!token) return;
+  api.setToken(token);
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+}
+
+function toHost(message) {
+  // nothing secret in these messages: any origin may hear them
+  for (const host of new Set([window.parent, window.opener])) {
+    if (host && host !== window) host.postMessage(message, "*");
+  }
+}
+
+function onHostMessage(event) {
+  const data = event.data;
+  if (!data || data.type !== "viva:token" || typeof data.token !== "string") return;
+  if (!config.token_origins.includes(event.origin)) return; // only the allowed host apps
+  const first = !api.hasToken();
+  api.setToken(data.token);
+  debug.tokenReceived = true;
+  if (first) {
+    clearErrors();
+    route();
+  }
+}
+
+function needToken(error) {
+  if (error && error.status === 401) toHost({ type: "viva:token-expired" });
 }
 
 function ensureUserId() {
@@ -66,7 +114,8 @@ function setUserId(id) {
   $("user-id").value = id;
 }
 
-function showError(message, where = "error") {
+function showError(message, where = "error", error = null) {
+  needToken(error);
   debug.errors.push(message);
   const box = where === "call" ? $("call-error") : $("error-text");
   box.textContent = message;
@@ -93,7 +142,7 @@ async function loadInterviews() {
   try {
     interviews = await api.listInterviews(owner);
   } catch (error) {
-    showError(`Could not load your interviews: ${error.message}`);
+    showError(`Could not load your interviews: ${error.message}`, "error", error);
     return;
   }
   if (owner !== userId()) return; // the user id changed meanwhile; a newer load is running
@@ -148,7 +197,7 @@ async function newInterview(event) {
     );
     await openCall("collector", reply.collector_session_id);
   } catch (error) {
-    showError(`Could not start a new interview: ${error.message}`);
+    showError(`Could not start a new interview: ${error.message}`, "error", error);
   }
 }
 
@@ -159,7 +208,7 @@ async function beginInterview(interviewId, total, microphone = null) {
     await openCall("interview", reply.interview_session_id, { microphone, total });
   } catch (error) {
     stopStream(microphone);
-    showError(`Could not start the interview: ${error.message}`);
+    showError(`Could not start the interview: ${error.message}`, "error", error);
   }
 }
 
@@ -170,7 +219,7 @@ function openCall(kind, sessionId, { microphone = null, total = null } = {}) {
   clearErrors();
   resetCallView(kind, sessionId);
   show("call");
-  const params = new URLSearchParams({ session: sessionId, kind, user_id: userId() });
+  const params = new URLSearchParams({ session: sessionId, kind, ...(userId() ? { user_id: userId() } : {}) });
   if (window.location.search !== `?${params}`) history.pushState(null, "", `/?${params}`);
   Object.assign(debug, { kind, sessionId, state: "connecting", connection: null, events: [] });
   Object.assign(debug, { micLevel: 0, maxMicLevel: 0, remoteLevel: 0, maxRemoteLevel: 0 });
@@ -186,7 +235,8 @@ function openCall(kind, sessionId, { microphone = null, total = null } = {}) {
     mine.stops.push(watchLevel(stream, (level) => showLevel("mic-level", level)));
     return stream;
   };
-  const call = new VoiceCall({ kind, sessionId, userId: userId(), microphone: useMicrophone });
+  const ticket = () => api.getTicket(kind, sessionId, userId());
+  const call = new VoiceCall({ kind, sessionId, ticket, microphone: useMicrophone });
   mine.call = call;
   debug.timings = call.timings;
   const handlers = {
@@ -221,7 +271,8 @@ function resetCallView(kind, sessionId) {
   transcript.clear();
   $("call-progress").textContent = "";
   for (const id of ["outcome", "collector-done", "feedback", "enable-sound"]) $(id).hidden = true;
-  $("transcript-link").href = api.transcriptUrl(kind, sessionId, userId());
+  $("transcript-link").dataset.kind = kind;
+  $("transcript-link").dataset.sessionId = sessionId;
   setState("connecting");
 }
 
@@ -352,7 +403,7 @@ async function onCompleted(event) {
     debug.feedback = await api.getFeedback(mine.sessionId, userId());
     renderFeedback(debug.feedback);
   } catch (error) {
-    showError(`Could not load your feedback: ${error.message}`, "call");
+    showError(`Could not load your feedback: ${error.message}`, "call", error);
   }
 }
 
@@ -379,10 +430,28 @@ function goToDashboard() {
   loadInterviews();
 }
 
+async function openTranscript(event) {
+  // fetched with the page's credentials, then shown as JSON in a new tab
+  event.preventDefault();
+  const link = event.currentTarget;
+  try {
+    const data = await api.getTranscript(link.dataset.kind, link.dataset.sessionId, userId());
+    const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+    window.open(URL.createObjectURL(blob), "_blank", "noopener");
+  } catch (error) {
+    showError(`Could not load the transcript: ${error.message}`, "call", error);
+  }
+}
+
 function route() {
   const params = new URLSearchParams(window.location.search);
   const session = params.get("session");
-  if (params.get("user_id")) setUserId(params.get("user_id"));
+  if (config.auth === "jwt" && !api.hasToken()) {
+    show("dashboard");
+    showError("Waiting for sign-in: open Viva from your app, which hands it your session.");
+    return;
+  }
+  if (params.get("user_id") && config.auth !== "jwt") setUserId(params.get("user_id"));
   if (session) {
     const kind = params.get("kind") === "collector" ? "collector" : "interview";
     if (!current || current.sessionId !== session) openCall(kind, session);
@@ -393,8 +462,20 @@ function route() {
   }
 }
 
-function init() {
-  ensureUserId();
+async function init() {
+  window.addEventListener("message", onHostMessage);
+  try {
+    config = await api.getConfig();
+  } catch (error) {
+    showError(`Could not reach Viva: ${error.message}`);
+  }
+  debug.auth = config.auth;
+  if (config.auth === "jwt") {
+    tokenFromFragment();
+    document.querySelector(".user").hidden = true;
+  } else {
+    ensureUserId();
+  }
   $("user-id").addEventListener("change", () => {
     const id = $("user-id").value.trim();
     if (!id) return ensureUserId();
@@ -413,6 +494,7 @@ function init() {
     setState("ended");
   });
   $("start-interview").addEventListener("click", startFromCollector);
+  $("transcript-link").addEventListener("click", openTranscript);
   $("enable-sound").addEventListener("click", () => {
     $("remote-audio").play().then(() => ($("enable-sound").hidden = true), () => {});
   });
@@ -425,6 +507,7 @@ function init() {
   });
   window.addEventListener("popstate", route);
   route();
+  toHost({ type: "viva:ready" });
 }
 
 init();

@@ -51,10 +51,10 @@ export function watchLevel(stream, onLevel) {
   };
 }
 
-export function callUrl(kind, sessionId, userId) {
+export function callUrl(kind, sessionId, ticket) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const path = kind === "collector" ? "collector" : "interviews";
-  const query = new URLSearchParams({ user_id: userId });
+  const query = new URLSearchParams({ ticket });
   return `${scheme}//${window.location.host}/api/${path}/sessions/${encodeURIComponent(sessionId)}/call?${query}`;
 }
 
@@ -75,11 +75,12 @@ function gatheringComplete(pc, waitMs) {
 export class VoiceCall extends EventTarget {
   // `microphone` is an async function returning the MediaStream to send; it is called
   // only once the server has accepted the session (no mic prompt for a bad link).
-  constructor({ kind, sessionId, userId, microphone }) {
+  // `ticket` is an async function returning a fresh socket ticket (api.getTicket).
+  constructor({ kind, sessionId, ticket, microphone }) {
     super();
     this.kind = kind;
     this.sessionId = sessionId;
-    this.userId = userId;
+    this.ticket = ticket;
     this.microphone = microphone;
     this.pc = null;
     this.ws = null;
@@ -97,8 +98,16 @@ export class VoiceCall extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  start() {
-    this.ws = new WebSocket(callUrl(this.kind, this.sessionId, this.userId));
+  async start() {
+    let ticket;
+    try {
+      ticket = await this.ticket();
+    } catch (error) {
+      this.emit("closed", { code: 4000 + (error.status || 0), reason: error.message });
+      return;
+    }
+    if (this.closing) return;
+    this.ws = new WebSocket(callUrl(this.kind, this.sessionId, ticket));
     this.ws.onopen = () => this.mark("ws_open");
     this.ws.onmessage = (message) => this.onMessage(message.data);
     this.ws.onclose = (event) => {

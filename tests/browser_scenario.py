@@ -13,6 +13,11 @@ An answer that still comes early barges in, which cuts the prompt and keeps the 
 The role is typed into the text fallback (open recognition of a job title is poor); every
 other answer is spoken.
 
+Auth is on (VIVA_AUTH=jwt, an HS256 token for USER): the page gets its token in the URL
+fragment, uses a ticket for each call socket, and no URL it requests names the token or
+the user. A second check frames the page in a "host app" on another loopback origin that
+hands the token over by postMessage.
+
 Prints one JSON line (what was seen, timings, problems) and exits 0 when every check held.
 Screenshots and the WAV go to the artifacts folder.
 """
@@ -35,6 +40,7 @@ from playwright.async_api import BrowserContext, Page, async_playwright
 
 from server import create_app
 from settings import Settings
+from tests.auth_helpers import SECRET, bearer, hs256
 from tests.speech_samples import speak
 from voice.audio import TARGET_RATE
 
@@ -122,6 +128,10 @@ class Scenario:
         self.artifacts = artifacts
         self.result: dict[str, Any] = {"screenshots": [], "problems": [], "calls": {}}
         self.started = time.monotonic()
+        self.token = hs256(USER)
+        self.urls: list[str] = []  # every URL the page requested, sockets included
+        page.on("request", lambda request: self.urls.append(request.url))
+        page.on("websocket", lambda ws: self.urls.append(ws.url))
 
     def check(self, ok: bool, problem: str) -> None:
         if not ok:
@@ -146,10 +156,10 @@ class Scenario:
 
     async def run(self) -> None:
         page = self.page
-        await page.goto(f"{self.base}/")
-        await page.fill("#user-id", USER)
-        await page.dispatch_event("#user-id", "change")
+        await page.goto(f"{self.base}/#access_token={self.token}")  # the host app's hand-off
         await page.wait_for_selector("#interviews-empty", state="visible")
+        self.check(self.token not in page.url, "the token stayed in the address bar")
+        self.check(await page.is_hidden("#user-id"), "the user id field shows with auth on")
         await self.shot("dashboard-empty")
 
         # -- the collector, by voice (and the role typed) ------------------------------
@@ -212,13 +222,40 @@ class Scenario:
             "rows => rows.map(r => [...r.cells].slice(0, 5).map(c => c.textContent))"
         )
         await self.shot("dashboard-after")
-        link = f"{self.base}/?session={interview['sessionId']}&kind=interview&user_id={USER}"
-        await page.goto(link)
+        link = f"{self.base}/?session={interview['sessionId']}&kind=interview"
+        await page.goto(link)  # the token lives on in this tab's sessionStorage
         await self.wait("!document.querySelector('#feedback').hidden", "feedback via deep link")
-        await page.goto(f"{self.base}/?session=no-such-session&kind=interview&user_id={USER}")
+        await page.goto(f"{self.base}/?session=no-such-session&kind=interview")
         await self.wait("!document.querySelector('#call-error').hidden", "the deep-link error")
         self.result["deep_link_error"] = await page.text_content("#call-error")
         await self.shot("deep-link-error")
+        self.check_urls()
+
+    def check_urls(self) -> None:
+        sockets = [url for url in self.urls if url.startswith("ws")]
+        self.result["socket_urls"] = [url.split("?")[0] + "?ticket=…" for url in sockets]
+        self.check(len(sockets) >= 2, f"expected two call sockets, saw {sockets}")
+        self.check(all("ticket=" in url for url in sockets), "a call socket without a ticket")
+        for url in self.urls:
+            self.check(self.token not in url, f"the token appeared in a URL: {url[:80]}")
+            self.check("user_id" not in url and USER not in url, f"a URL names the user: {url}")
+
+    async def host_hand_off(self, host: str) -> None:
+        """The page framed by a host app on another origin, which posts the token."""
+        page = await self.page.context.new_page()  # a new tab: no token in its storage
+        await page.goto(f"{host}/host.html")
+        viva = page.frame_locator("#viva")
+        await viva.locator("#interview-rows tr").first.wait_for(timeout=STEP_TIMEOUT_MS)
+        framed = next(frame for frame in page.frames if frame.url.startswith(self.base))
+        self.result["host_hand_off"] = await framed.evaluate(
+            "({auth: vivaDebug.auth, token: vivaDebug.tokenReceived === true,"
+            " rows: document.querySelectorAll('#interview-rows tr').length})"
+        )
+        self.check(
+            self.result["host_hand_off"] == {"auth": "jwt", "token": True, "rows": 1},
+            f"the postMessage hand-off went {self.result['host_hand_off']}",
+        )
+        await page.close()
 
     async def check_answers(self, feedback: dict[str, Any]) -> None:
         """Per-answer feedback on the page: the candidate's words, delivery figures."""
@@ -292,8 +329,8 @@ class StepFailed(Exception):
 
 async def verify_stored(base: str, result: dict[str, Any], check: Any) -> None:
     """What the browser did is what the server stored."""
-    async with ClientSession() as http:
-        listed = await (await http.get(f"{base}/api/interviews", params={"user_id": USER})).json()
+    async with ClientSession(headers=bearer(hs256(USER))) as http:
+        listed = await (await http.get(f"{base}/api/interviews")).json()
         check(len(listed) == 1, f"expected one interview, the server lists {len(listed)}")
         if listed:
             setup = {k: listed[0][k] for k in ("role", "interview_type", "level", "techstack")}
@@ -311,11 +348,8 @@ async def verify_stored(base: str, result: dict[str, Any], check: Any) -> None:
             )
         session = result.get("interview_session_id")
         if session:
-            transcript = await (
-                await http.get(
-                    f"{base}/api/transcripts/interview/{session}", params={"user_id": USER}
-                )
-            ).json()
+            path = f"{base}/api/transcripts/interview/{session}"
+            transcript = await (await http.get(path)).json()
             answers = [i["message"] for i in transcript["items"] if i["speaker"] == "user"]
             result["stored_interview_answers"] = answers
             check(len(answers) >= 2 and all(answers), f"stored answers: {answers}")
@@ -347,10 +381,17 @@ def check_calls(result: dict[str, Any], check: Any) -> None:
     )
 
 
-async def serve(tmp: Path) -> web.AppRunner:
-    """The real app: offline providers, SQLite in `tmp`, speech on, ICE on 127.0.0.1 only."""
+async def serve(tmp: Path, host: str) -> web.AppRunner:
+    """The real app: offline providers, SQLite in `tmp`, speech on, ICE on 127.0.0.1 only,
+    tokens signed with the test secret, and `host` allowed to frame the page."""
     settings = Settings(
-        data_dir=tmp, providers="offline", tts_enabled=True, rtc_host_addresses=("127.0.0.1",)
+        data_dir=tmp,
+        providers="offline",
+        tts_enabled=True,
+        rtc_host_addresses=("127.0.0.1",),
+        auth="jwt",
+        jwt_secret=SECRET,
+        cors_origins=(host,),
     )
     runner = web.AppRunner(create_app(settings))
     await runner.setup()
@@ -358,7 +399,33 @@ async def serve(tmp: Path) -> web.AppRunner:
     return runner
 
 
-async def drive(base: str, profile: Path, wav: Path, artifacts: Path) -> Scenario:
+HOST_PAGE = """<!doctype html><title>Host app</title>
+<iframe id="viva" src="{base}/" width="900" height="600" allow="microphone"></iframe>
+<script>
+addEventListener("message", (event) => {{
+  if (event.origin === "{base}" && event.data && event.data.type === "viva:ready")
+    event.source.postMessage({{type: "viva:token", token: "{token}"}}, "{base}");
+}});
+</script>"""
+
+
+async def serve_host(viva: list[str]) -> tuple[web.AppRunner, str]:
+    """A stand-in for the app that signed the user in, on its own loopback origin; it
+    frames Viva at viva[0] (known once Viva listens)."""
+
+    async def host(_request: web.Request) -> web.Response:
+        page = HOST_PAGE.format(base=viva[0], token=hs256(USER))
+        return web.Response(text=page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/host.html", host)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+async def drive(base: str, host: str, profile: Path, wav: Path, artifacts: Path) -> Scenario:
     console: list[str] = []
     async with async_playwright() as playwright:
         context: BrowserContext = await playwright.chromium.launch_persistent_context(
@@ -374,6 +441,7 @@ async def drive(base: str, profile: Path, wav: Path, artifacts: Path) -> Scenari
         scenario = Scenario(page, base, artifacts)
         try:
             await scenario.run()
+            await scenario.host_hand_off(host)
         except StepFailed as error:
             scenario.result["problems"].append(str(error))
             scenario.result["debug_at_failure"] = await scenario.debug()
@@ -387,13 +455,17 @@ async def drive(base: str, profile: Path, wav: Path, artifacts: Path) -> Scenari
 
 
 async def main(artifacts: Path, wav: Path, tmp: Path) -> dict[str, Any]:
-    runner = await serve(tmp)
+    viva: list[str] = []
+    host_runner, host = await serve_host(viva)
+    runner = await serve(tmp, host)
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    viva.append(base)
     try:
-        scenario = await drive(base, tmp / "profile", wav, artifacts)
+        scenario = await drive(base, host, tmp / "profile", wav, artifacts)
         await verify_stored(base, scenario.result, scenario.check)
     finally:
         await runner.cleanup()
+        await host_runner.cleanup()
     if "debug_at_failure" not in scenario.result:
         check_calls(scenario.result, scenario.check)
     scenario.result["seconds"] = round(time.monotonic() - scenario.started, 1)
