@@ -143,10 +143,14 @@ class Scenario:
         self.result["screenshots"].append(str(path))
 
     async def wait(self, expression: str, what: str, limit_ms: int = STEP_TIMEOUT_MS) -> None:
-        try:
-            await self.page.wait_for_function(expression, timeout=limit_ms)
-        except Exception as error:
-            raise StepFailed(f"timed out waiting for {what}") from error
+        """Poll `expression` from outside the page: the page's CSP forbids the string
+        evaluation that Playwright's wait_for_function does inside it."""
+        deadline = time.monotonic() + limit_ms / 1000
+        while time.monotonic() < deadline:
+            if await self.page.evaluate(f"Boolean({expression})"):
+                return
+            await asyncio.sleep(0.1)
+        raise StepFailed(f"timed out waiting for {what}")
 
     async def debug(self) -> dict[str, Any]:
         return dict(await self.page.evaluate("JSON.parse(JSON.stringify(window.vivaDebug))"))
