@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from api.identity import warn_if_exposed
 from api.tokens import JwksKeys, TokenVerifier
 from server import create_app
-from settings import NO_LIMITS, Settings
+from settings import NO_LIMITS, Settings, SettingsError
 from storage.models import Base
 from tests.auth_helpers import (
     AUDIENCE,
@@ -324,3 +326,75 @@ async def test_development_mode_gives_each_browser_its_own_anonymous_id(
             assert (await ws.receive_json(timeout=15))["type"] == "assistant_prompt"
     named = await post_json(dev, "/api/collector/start", {"user_id": "seed-user"})
     assert named["user_id"] == "seed-user"  # the seed's user_id still works
+
+
+async def test_origins_cors_and_the_page_policy(
+    aiohttp_client: MakeClient, settings: Settings
+) -> None:
+    allowed = "https://app.example"
+    client = await aiohttp_client(create_app(settings.replace(cors_origins=(allowed,))))
+    owner = user()
+    started = await post_json(client, "/api/collector/start", {"user_id": owner})
+    voice = f"/api/collector/sessions/{started['collector_session_id']}/voice?user_id={owner}"
+
+    evil = {"Origin": "https://evil.example"}
+    refused = await client.get("/api/interviews", params={"user_id": owner}, headers=evil)
+    assert refused.status == 403 and (await refused.json())["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    with pytest.raises(aiohttp.WSServerHandshakeError) as socket:
+        await client.ws_connect(voice, headers=evil)
+    assert socket.value.status == 403
+
+    listed = await client.get(
+        "/api/interviews", params={"user_id": owner}, headers={"Origin": allowed}
+    )
+    assert listed.status == 200 and listed.headers["Access-Control-Allow-Origin"] == allowed
+    preflight = await client.options(
+        "/api/tickets",
+        headers={
+            "Origin": allowed,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert (
+        preflight.status == 204
+        and "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    )
+    same = {"Origin": str(client.make_url("")).rstrip("/")}  # the page's own origin
+    async with client.ws_connect(voice, headers=same) as ws:
+        assert (await ws.receive_json(timeout=15))["type"] == "assistant_prompt"
+
+    for path in ("/", "/static/app.js"):
+        page = await client.get(path)
+        policy = page.headers["Content-Security-Policy"]
+        assert page.status == 200 and "default-src 'self'" in policy
+        assert f"frame-ancestors 'self' {allowed}" in policy and "unsafe" not in policy
+    assert "Content-Security-Policy" not in (await client.get("/api/config")).headers
+    assert await (await client.get("/api/config")).json() == {
+        "auth": "none",
+        "token_origins": [allowed],
+    }
+
+
+def test_settings_and_the_exposure_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(SettingsError, match="VIVA_JWT_SECRET or VIVA_JWKS_URL"):
+        Settings.from_env({"VIVA_AUTH": "jwt"})
+    with pytest.raises(SettingsError, match="VIVA_CORS_ORIGINS"):
+        Settings.from_env({"VIVA_CORS_ORIGINS": "app.example"})
+    parsed = Settings.from_env(
+        {
+            "VIVA_AUTH": "jwt",
+            "VIVA_JWKS_URL": "https://idp.example/jwks.json",
+            "VIVA_LIMIT_TURNS_PER_MINUTE": "5",
+            "VIVA_CORS_ORIGINS": "https://a.example/",
+        }
+    )
+    assert parsed.limits.turns_per_minute == 5 and parsed.cors_origins == ("https://a.example",)
+    assert Settings.from_env({"VIVA_LIMITS": "off"}).limits == NO_LIMITS
+    with caplog.at_level(logging.WARNING, logger="viva.api.identity"):
+        warn_if_exposed(Settings(host="127.0.0.1"))
+        warn_if_exposed(Settings(host="0.0.0.0", auth="jwt", jwt_secret="s"))
+        assert not caplog.records
+        warn_if_exposed(Settings(host="0.0.0.0"))
+    assert "VIVA_AUTH=none on 0.0.0.0" in caplog.text and "any user's" in caplog.text
