@@ -316,8 +316,8 @@ class Scenario:
 
 async def second_interview(base: str) -> None:
     """The same interview again, typed over REST and scored: a second point on the chart."""
-    owner = {"user_id": USER}
-    async with ClientSession() as http:
+    owner = {"user_id": USER}  # the same user the token names
+    async with ClientSession(headers=bearer(hs256(USER))) as http:
         (listed,) = await (await http.get(f"{base}/api/interviews", params=owner)).json()
         started = await http.post(f"{base}/api/interviews/{listed['id']}/start", json=owner)
         session = (await started.json())["interview_session_id"]

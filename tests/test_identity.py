@@ -109,6 +109,13 @@ def rest_routes(w: World) -> dict[str, tuple[str, str, dict[str, str] | None]]:
             {"user_message": "I would add an index."},
         ),
         "GET feedback": ("GET", f"/api/interviews/sessions/{session}/feedback", None),
+        "POST feedback regenerate": (
+            "POST",
+            f"/api/interviews/sessions/{session}/feedback/regenerate",
+            {},
+        ),
+        "GET progress": ("GET", f"/api/users/{w.owner}/progress", None),
+        "GET my progress": ("GET", "/api/users/me/progress", None),  # the page's, with auth
         "POST collector start": ("POST", "/api/collector/start", {}),
         "POST collector turn": (
             "POST",
@@ -181,8 +188,9 @@ def bad_tokens(w: World) -> dict[str, dict[str, str]]:
 
 # What each case gets on each REST route (the README's access matrix).
 REFUSED = {name: 404 for name in rest_routes(World("", "", "", "", ""))}
-REFUSED.update({"GET interviews": 200, "POST collector start": 200})  # own (empty) data
-OWNER = {name: 200 for name in REFUSED} | {"GET feedback": 409}  # session not completed
+REFUSED.update({"GET interviews": 200, "POST collector start": 200, "GET my progress": 200})
+OWNER = {name: 200 for name in REFUSED}
+OWNER.update({"GET feedback": 409, "POST feedback regenerate": 409})  # not completed yet
 
 
 async def test_rest_access_matrix(client: TestClient, database_url: str) -> None:
