@@ -18,7 +18,6 @@ with the policy-violation code.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -26,10 +25,11 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
 
+from api import schemas, validation
 from api.appkeys import CALLS, LIMITER, SETTINGS, STT, TRANSCRIPTS, TTS
 from api.identity import address, socket_user
-from api.voice_ws import conversation_for
-from flows.errors import NotFound
+from api.voice_ws import conversation_for, refuse
+from flows.errors import InvalidInput, NotFound
 from metrics import ACTIVE_CALLS
 from voice.call import Call
 
@@ -57,9 +57,13 @@ async def collector_call(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
-    # a bad user_id (400), no credentials (401), another user (403), over a limit (429):
-    # all HTTP answers, before the socket opens
-    owner = await socket_user(request, kind, request.match_info["session_id"])
+    # no credentials (401), another user (403), over a limit (429): HTTP answers, before
+    # the socket opens
+    try:  # a malformed id or user_id: refused inside the socket, like a voice socket
+        session_id = validation.path(request, schemas.SessionPath).session_id
+        owner = await socket_user(request, kind, session_id)
+    except InvalidInput as error:
+        return await refuse(request, kind, error)
     limiter, where = request.app[LIMITER], address(request)
     await limiter.check("audio_seconds", owner, where)
     async with limiter.hold("calls", owner, where):
@@ -78,7 +82,11 @@ async def _call(request: web.Request, kind: str, owner: str) -> web.WebSocketRes
     try:
         said = await conversation.prompt()
     except NotFound as error:
-        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.message.encode())
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.code.encode())
+        return ws
+    except Exception:  # never an HTTP error page inside an upgraded socket
+        log.exception("call socket %s: could not start", kind)
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal_error")
         return ws
 
     async def send(event: dict[str, Any]) -> None:
@@ -139,30 +147,25 @@ async def _close_when_ended(call: Call, ws: web.WebSocketResponse) -> None:
 
 async def _handle(call: Call, send: Any, raw: str) -> bool:
     """Handle one signaling message; False ends the call."""
+    unknown = InvalidInput("bad_message", "Expected offer, candidate, user_text, ping or hangup.")
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        await send(_error("malformed_json", "Messages must be JSON objects."))
+        data = validation.message(schemas.CALL_MESSAGES, raw, unknown)
+    except InvalidInput as error:
+        await send(_error(error.code, error.message))
         return True
-    if not isinstance(data, dict):
-        await send(_error("malformed_json", "Messages must be JSON objects."))
-        return True
-    kind = data.get("type")
+    kind = str(getattr(data, "type", "signaling"))
     try:
-        if kind == "offer" and isinstance(data.get("sdp"), str):
-            await send({"type": "answer", "sdp": await call.answer(data["sdp"])})
-        elif kind == "candidate":
-            await call.add_candidate(data.get("candidate"))
-        elif kind == "user_text" and isinstance(data.get("text"), str) and data["text"].strip():
-            await call.user_text(data["text"].strip())
-        elif kind == "ping":
+        if isinstance(data, schemas.Offer):
+            await send({"type": "answer", "sdp": await call.answer(data.sdp)})
+        elif isinstance(data, schemas.Candidate):
+            candidate = data.candidate.model_dump() if data.candidate else None
+            await call.add_candidate(candidate)
+        elif isinstance(data, schemas.UserText):
+            await call.user_text(data.text)
+        elif isinstance(data, schemas.Ping):
             await send({"type": "pong"})
-        elif kind == "hangup":
+        else:  # Hangup
             return False
-        else:
-            await send(
-                _error("bad_message", "Expected offer, candidate, user_text, ping or hangup.")
-            )
     except _SIGNAL_ERRORS as error:
         log.info("[%s] bad signaling message: %s", call.id, error)
         await send(_error("bad_signal", f"Could not use that {kind} message: {error}"))

@@ -1,93 +1,97 @@
-"""Interview endpoints: listing, details, sessions, turns, feedback."""
+"""Interview endpoints: listing, details, sessions, turns, feedback, progress."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
+from api import schemas, validation
 from api.appkeys import INTERVIEWS
 from api.identity import caller
-from api.parsing import checked_user_id, json_body, message
 from flows.errors import NotFound
 from flows.interviewing import InterviewReply
 from metrics import TURNS
 from storage.records import Interview, InterviewSummary, iso
 
 
-def summary(interview: Interview | InterviewSummary) -> dict[str, Any]:
-    return {
-        "id": interview.id,
-        "user_id": interview.user_id,
-        "role": interview.role,
-        "interview_type": interview.interview_type,
-        "level": interview.level,
-        "techstack": list(interview.techstack),
-        "amount": interview.amount,
-        "created_at": iso(interview.created_at),
-    }
+def summary(interview: Interview | InterviewSummary) -> schemas.InterviewSummary:
+    return schemas.InterviewSummary(
+        id=interview.id,
+        user_id=interview.user_id,
+        role=interview.role,
+        interview_type=interview.interview_type,
+        level=interview.level,
+        techstack=list(interview.techstack),
+        amount=interview.amount,
+        created_at=iso(interview.created_at),
+    )
 
 
-def reply_json(reply: InterviewReply) -> dict[str, Any]:
-    return {
-        "interview_session_id": reply.session_id,
-        "user_id": reply.user_id,
-        "assistant_message": reply.message,
-        "status": reply.status,
-        "question_index": reply.question_index,
-    }
+def reply_model(reply: InterviewReply) -> schemas.InterviewReply:
+    return schemas.InterviewReply(
+        interview_session_id=reply.session_id,
+        user_id=reply.user_id,
+        assistant_message=reply.message,
+        status=reply.status,  # type: ignore[arg-type]  # validated: active or completed
+        question_index=reply.question_index,
+    )
 
 
 async def list_interviews(request: web.Request) -> web.Response:
-    interviews = await request.app[INTERVIEWS].list(await caller(request))
-    return web.json_response([summary(interview) for interview in interviews])
+    owner = await caller(request, validation.named_user(request))
+    interviews = await request.app[INTERVIEWS].list(owner)
+    return validation.reply(schemas.InterviewList([summary(i) for i in interviews]))
 
 
 async def get_interview(request: web.Request) -> web.Response:
-    owner = await caller(request)
-    interview = await request.app[INTERVIEWS].get(request.match_info["interview_id"], owner)
-    details = summary(interview)
-    details.pop("id")
-    return web.json_response(
-        {"interview_id": interview.id, **details, "questions": list(interview.questions)}
+    interview_id = validation.path(request, schemas.InterviewPath).interview_id
+    owner = await caller(request, validation.named_user(request))
+    interview = await request.app[INTERVIEWS].get(interview_id, owner)
+    details = summary(interview).model_dump(exclude={"id"})
+    return validation.reply(
+        schemas.InterviewDetails(
+            interview_id=interview.id, **details, questions=list(interview.questions)
+        )
     )
 
 
 async def start(request: web.Request) -> web.Response:
-    body = await json_body(request, required=False)
-    owner = await caller(request, body, spend="sessions")
-    reply = await request.app[INTERVIEWS].start(request.match_info["interview_id"], owner)
-    return web.json_response(reply_json(reply))
+    interview_id = validation.path(request, schemas.InterviewPath).interview_id
+    body = await validation.body(request, schemas.OwnerBody, required=False)
+    named = validation.named_user(request, body.user_id)
+    owner = await caller(request, named, spend="sessions")
+    reply = await request.app[INTERVIEWS].start(interview_id, owner)
+    return validation.reply(reply_model(reply))
 
 
 async def turn(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    owner = await caller(request, body, spend="turns")
-    reply = await request.app[INTERVIEWS].turn(
-        request.match_info["session_id"], owner, message(body)
-    )
+    session_id = validation.path(request, schemas.SessionPath).session_id
+    body = await validation.body(request, schemas.TurnRequest)
+    owner = await caller(request, validation.named_user(request, body.user_id), spend="turns")
+    reply = await request.app[INTERVIEWS].turn(session_id, owner, body.user_message)
     TURNS.labels("rest", "interview").inc()
-    return web.json_response(reply_json(reply))
+    return validation.reply(reply_model(reply))
 
 
 async def feedback(request: web.Request) -> web.Response:
-    session_id = request.match_info["session_id"]
-    result = await request.app[INTERVIEWS].feedback(session_id, await caller(request))
-    return web.json_response({"interview_session_id": session_id, **result})
+    session_id = validation.path(request, schemas.SessionPath).session_id
+    owner = await caller(request, validation.named_user(request))
+    result = await request.app[INTERVIEWS].feedback(session_id, owner)
+    return validation.reply(schemas.Feedback(interview_session_id=session_id, **result))
 
 
 async def regenerate_feedback(request: web.Request) -> web.Response:
-    body = await json_body(request, required=False)
-    session_id = request.match_info["session_id"]
-    owner = await caller(request, body, spend="turns")  # a model call, like a turn
+    session_id = validation.path(request, schemas.SessionPath).session_id
+    body = await validation.body(request, schemas.OwnerBody, required=False)
+    named = validation.named_user(request, body.user_id)
+    owner = await caller(request, named, spend="turns")  # a model call, like a turn
     result = await request.app[INTERVIEWS].feedback(session_id, owner, regenerate=True)
-    return web.json_response({"interview_session_id": session_id, **result})
+    return validation.reply(schemas.Feedback(interview_session_id=session_id, **result))
 
 
 async def progress(request: web.Request) -> web.Response:
     """A user's own history only: any other user's path is 404, like any foreign id."""
-    owner = await caller(request)
-    named = request.match_info["user_id"]  # "me": whoever is calling
-    if named != "me" and checked_user_id(named) != owner:
+    named = validation.path(request, schemas.UserPath).user_id  # "me": whoever is calling
+    owner = await caller(request, validation.named_user(request))
+    if named != "me" and named != owner:
         raise NotFound("user_not_found", "No such user.")
-    return web.json_response(await request.app[INTERVIEWS].progress(owner))
+    return validation.reply(schemas.Progress(**await request.app[INTERVIEWS].progress(owner)))

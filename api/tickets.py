@@ -20,12 +20,10 @@ from aiohttp import web
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
 
+from api import schemas, validation
 from api.appkeys import TICKETS, TRANSCRIPTS
 from api.identity import caller
-from api.parsing import json_body
 from api.refusals import unauthorized
-from flows.errors import InvalidInput
-from flows.transcripts import SESSION_TYPES
 
 PREFIX = "viva:ticket:"
 MAX_TICKET = 1024
@@ -76,14 +74,10 @@ class TicketStore:
 
 async def create_ticket(request: web.Request) -> web.Response:
     """POST /api/tickets {session_type, session_id}: a ticket for that session's sockets."""
-    body = await json_body(request)
-    user_id = await caller(request, body)
-    session_type, session_id = body.get("session_type"), body.get("session_id")
-    if session_type not in SESSION_TYPES:
-        raise InvalidInput("invalid_session_type", "session_type must be collector or interview.")
-    if not isinstance(session_id, str) or not 0 < len(session_id) <= 64:
-        raise InvalidInput("invalid_session_id", "session_id must be a session's id.")
+    body = await validation.body(request, schemas.TicketRequest)
+    user_id = await caller(request, validation.named_user(request, body.user_id))
+    session_type, session_id = body.session_type, body.session_id
     await request.app[TRANSCRIPTS].owned(session_type, session_id, user_id)  # else 404
     tickets = request.app[TICKETS]
     ticket = tickets.issue(user_id, session_type, session_id)
-    return web.json_response({"ticket": ticket, "expires_in": int(tickets.ttl)})
+    return validation.reply(schemas.Ticket(ticket=ticket, expires_in=int(tickets.ttl)))

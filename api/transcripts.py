@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
+from aiohttp.web_protocol import RequestPayloadError
 
+from api import schemas, validation
 from api.appkeys import LIMITER, SETTINGS, STT, TRANSCRIPTS
 from api.identity import address, caller
 from api.voice_ws import session_conversation
 from flows.errors import InvalidInput
-from flows.transcripts import SESSION_TYPES
 from voice.audio import AudioError, decode_audio
 from voice.stt import SpeechHints
 
 MAX_FIELD_BYTES = 1024
 
 
-def session_type(value: str | None) -> str:
-    if value not in SESSION_TYPES:
-        raise InvalidInput("invalid_session_type", "session_type must be collector or interview.")
-    return value
-
-
 async def list_transcript(request: web.Request) -> web.Response:
-    kind = session_type(request.match_info["session_type"])
-    owner = await caller(request)
-    entries = await request.app[TRANSCRIPTS].list(kind, request.match_info["session_id"], owner)
-    return web.json_response({"user_id": owner, "items": [e.to_json() for e in entries]})
+    where = validation.path(request, schemas.TranscriptPath)
+    owner = await caller(request, validation.named_user(request))
+    entries = await request.app[TRANSCRIPTS].list(where.session_type, where.session_id, owner)
+    items = [schemas.TranscriptItem.model_validate(e.to_json()) for e in entries]
+    return validation.reply(schemas.Transcript(user_id=owner, items=items))
 
 
 async def transcribe(request: web.Request) -> web.Response:
@@ -37,10 +33,14 @@ async def transcribe(request: web.Request) -> web.Response:
     the user's row in its transcript; the session itself does not advance.
     """
     settings = request.app[SETTINGS]
-    audio, fields = await _read_form(request, settings.max_audio_bytes)
-    owner = await caller(request, fields, spend="transcribes")
-    named = fields.get("session_id")
-    kind = session_type(fields.get("session_type")) if named else None
+    audio, raw_fields = await _read_form(request, settings.max_audio_bytes)
+    fields = validation.validate(schemas.TranscribeForm, raw_fields)
+    named_user = validation.named_user(request, fields.user_id)
+    owner = await caller(request, named_user, spend="transcribes")
+    named = fields.session_id
+    kind = fields.session_type if named else None
+    if named and kind is None:
+        raise InvalidInput("invalid_session_type", "session_type must be collector or interview.")
     hints = SpeechHints()
     if named and kind:  # ownership (404) and hints before any audio work
         hints = await session_conversation(request.app, kind, named, owner).hints()
@@ -51,7 +51,7 @@ async def transcribe(request: web.Request) -> web.Response:
     text = (await request.app[STT].transcribe(pcm, hints)).text.strip()
     if named and kind and text:
         await request.app[TRANSCRIPTS].add_user_text(kind, named, owner, text)
-    return web.json_response({"text": text, "user_id": owner})
+    return validation.reply(schemas.Transcribed(text=text, user_id=owner))
 
 
 async def _read_form(request: web.Request, max_audio: int) -> tuple[bytes, dict[str, str]]:
@@ -77,8 +77,16 @@ async def _read_form(request: web.Request, max_audio: int) -> tuple[bytes, dict[
                     f"invalid_{part.name}", f"{part.name} is limited to {MAX_FIELD_BYTES} bytes."
                 )
                 value = await _read_limited(part, MAX_FIELD_BYTES, too_long)
-                fields[part.name] = value.decode(errors="replace").strip()
-    except (ValueError, BadHttpMessage) as error:  # no boundary, cut off, broken headers
+                try:
+                    text = value.decode().strip()
+                except UnicodeDecodeError:
+                    raise InvalidInput(
+                        f"invalid_{part.name}", f"{part.name} is not UTF-8 text."
+                    ) from None
+                if text:  # an empty field is an absent one
+                    fields[part.name] = text
+    except (ValueError, BadHttpMessage, RequestPayloadError) as error:  # no boundary, cut
+        # off, broken headers, a corrupt content encoding
         raise InvalidInput("invalid_multipart", f"The form data is malformed: {error}") from None
     if audio is None:
         raise InvalidInput("audio_file_missing", "The form needs an audio_file part.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import logging
 import re
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from api import schemas, validation
 from api.appkeys import COLLECTOR, INTERVIEWS, LIMITER, SETTINGS, STT, TRANSCRIPTS, VOICE_SOCKETS
 from api.identity import address, socket_user
 from api.refusals import Refusal
@@ -73,19 +73,22 @@ async def collector_voice(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
-    session_id = request.match_info["session_id"]
     try:  # no credentials (401), another user (403), too many sockets (429): HTTP answers
+        session_id = validation.path(request, schemas.SessionPath).session_id
         owner = await socket_user(request, kind, session_id)
-    except InvalidInput as error:
-        return await _refuse(request, kind, error)
+    except InvalidInput as error:  # a malformed id or user_id: refused inside the socket
+        return await refuse(request, kind, error)
     async with request.app[LIMITER].hold("sockets", owner, address(request)):
         return await _open(request, kind, conversation_for(request, kind, owner))
 
 
-async def _refuse(request: web.Request, kind: str, error: FlowError) -> web.WebSocketResponse:
+async def refuse(request: web.Request, kind: str, error: FlowError) -> web.WebSocketResponse:
+    """Upgrade, then close with 1008 (policy violation) and the error's code."""
     ws = web.WebSocketResponse()
     await ws.prepare(request)
-    log.info("voice socket refused: %s %s: %s", kind, request.match_info["session_id"], error.code)
+    log.info(
+        "socket refused: %s %r: %s", kind, request.match_info["session_id"], error.code
+    )
     await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.code.encode())
     return ws
 
@@ -104,6 +107,10 @@ async def _open(
     except (NotFound, InvalidInput) as error:
         log.info("voice socket refused: %s %s: %s", kind, session_id, error.code)
         await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.code.encode())
+        return ws
+    except Exception:  # never an HTTP error page inside an upgraded socket
+        log.exception("voice socket %s %s: could not start", kind, session_id)
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal_error")
         return ws
     log.info("voice socket open: %s %s", kind, session_id)
     app[VOICE_SOCKETS].add(ws)
@@ -162,29 +169,19 @@ async def _handle(
         raise MessageError("binary_not_supported", "Send JSON text messages, not binary frames.")
     if message.type != WSMsgType.TEXT:
         return
-    try:
-        data = json.loads(message.data)
-    except json.JSONDecodeError:
-        raise MessageError("malformed_json", "Messages must be JSON objects.") from None
-    if not isinstance(data, dict):
-        raise MessageError("malformed_json", "Messages must be JSON objects.")
+    unknown = InvalidInput("unknown_type", "type must be user_audio, user_text or ping.")
+    data = validation.message(schemas.VOICE_MESSAGES, message.data, unknown)
     received = time.monotonic()
-    kind = data.get("type")
     voice: VoiceTiming | None = None
-    if kind == "ping":
+    if isinstance(data, schemas.Ping):
         await ws.send_json({"type": "pong"})
         return
-    if kind in ("user_text", "user_audio"):
-        await app[LIMITER].spend("turns", conversation.user_id, ws[ADDRESS])
-    if kind == "user_text":
-        text = data.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise MessageError("empty_text", "user_text needs a non-empty text field.")
-        text = text.strip()
-    elif kind == "user_audio":
-        text, voice = await _transcribe(app, ws, conversation, data)
+    await app[LIMITER].spend("turns", conversation.user_id, ws[ADDRESS])
+    if isinstance(data, schemas.UserText):
+        text = data.text
     else:
-        raise MessageError("unknown_type", "type must be user_audio, user_text or ping.")
+        assert isinstance(data, schemas.UserAudio)
+        text, voice = await _transcribe(app, ws, conversation, data)
     transcribed = time.monotonic()
     said = await conversation.turn(text, voice=voice)
     replied = time.monotonic()
@@ -222,15 +219,12 @@ async def _transcribe(
     app: web.Application,
     ws: web.WebSocketResponse,
     conversation: Conversation,
-    data: dict[str, Any],
+    data: schemas.UserAudio,
 ) -> tuple[str, VoiceTiming]:
     """The recording's text, and where its speech is (a recording starts when the client
     starts recording, so the wait before the first word is counted from there)."""
     settings = app[SETTINGS]
-    encoded = data.get("audio_base64")
-    if not isinstance(encoded, str):
-        raise MessageError("audio_missing", "user_audio needs audio_base64, a base64 string.")
-    encoded = encoded.strip()
+    encoded = data.audio_base64.strip()
     if (prefix := _DATA_URL.match(encoded)) is not None:  # FileReader.readAsDataURL output
         encoded = encoded[prefix.end() :]
     if not encoded:

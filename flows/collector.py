@@ -14,7 +14,7 @@ import zlib
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from flows.collector_nlu import FIELDS, Intent, Reading
+from flows.collector_nlu import FIELDS, MAX_ROLE_CHARS, ROLE_TOO_LONG, Intent, Reading
 
 QUESTIONS: dict[str, str] = {
     "readiness": "Are you ready to begin?",
@@ -137,6 +137,8 @@ def advance(state: CollectorState, reading: Reading) -> CollectorStep:
         return CollectorStep(state, DONE, True)
     question = QUESTIONS[field]
     intent = reading.intent
+    if reading.field == "role" and len(str(reading.value or "")) > MAX_ROLE_CHARS:
+        return _stay(state, f"{ROLE_TOO_LONG} {question}")
     if intent in (Intent.ANSWER, Intent.CORRECTION) and reading.field != field:
         if reading.field not in FIELDS[1:] or reading.value is None:
             return _stay(state, f"Sure. {question}")

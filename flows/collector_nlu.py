@@ -34,6 +34,7 @@ FIELDS: tuple[str, ...] = ("readiness", "role", "interview_type", "level", "tech
 INTERVIEW_TYPES = ("technical", "behavioral", "mixed")
 LEVELS = ("intern", "junior", "mid", "senior")
 MIN_AMOUNT, MAX_AMOUNT = 1, 30
+MAX_ROLE_CHARS = 200  # the interviews.role column; a longer role gets a request to shorten it
 
 FIELD_LABELS: dict[str, str] = {
     "readiness": "getting started",
@@ -47,6 +48,10 @@ FIELD_LABELS: dict[str, str] = {
 EMPTY_PROBLEM = "I didn't catch anything."
 READY_PROBLEM = "Just say yes when you're ready to start, or tell me if you need a moment."
 ROLE_PROBLEM = "Tell me the job you're preparing for, for example backend developer."
+ROLE_TOO_LONG = (
+    f"That role is too long for me to keep; please say it in at most {MAX_ROLE_CHARS} "
+    "characters, for example backend developer."
+)
 TYPE_PROBLEM = "The interview can be technical, behavioral, or mixed."
 LEVEL_PROBLEM = "The level can be intern, junior, mid, or senior."
 ONE_LEVEL_PROBLEM = "Please pick just one level: intern, junior, mid, or senior."
