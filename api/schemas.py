@@ -95,7 +95,9 @@ class Input(BaseModel):
     a field maps to one code, or to {error type: code} ("too_long", …) with "*" for the
     rest; unnamed fields get invalid_<field>."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        extra="ignore", strict=True, json_schema_serialization_defaults_required=True
+    )
     codes: ClassVar[dict[str, str | dict[str, str]]] = {}
 
 
