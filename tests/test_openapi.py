@@ -119,7 +119,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     print("cases per operation:", cases)
     print("responses by status:", dict(sorted(statuses.items())))
     assert len(cases) == len(REST)
-    assert all(count >= EXAMPLES for count in cases.values()), cases
+    # GET /api/config takes no input at all: there are only a handful of distinct cases
+    varied = {label: n for label, n in cases.items() if label != "GET /api/config"}
+    assert all(count >= EXAMPLES for count in varied.values()), cases
     assert statuses and not [status for status in statuses if status >= 500], statuses
 
 
