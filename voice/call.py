@@ -240,6 +240,21 @@ class Call:
             await self._speaker.close()
         self.playout.stop()
         await self.pc.close()
+        self._let_go()
+
+    def _let_go(self) -> None:
+        """Break the references that tie this call and its peer connection together.
+
+        The peer connection's listeners, the playout track's callbacks and the speaker's
+        are bound methods of this call: left in place they make cycles that only the
+        garbage collector frees, keeping the call and all it holds alive for minutes.
+        Cut here, the call is freed as soon as its handler lets go of it. (aiortc's own
+        objects still refer to each other; closed, they hold no thread or socket.)
+        """
+        self.pc.remove_all_listeners()
+        self.playout.detach()
+        self._speaker = None
+        self._early = None
 
     # -- media -----------------------------------------------------------------------
 
@@ -268,18 +283,23 @@ class Call:
 
     async def _receive(self, track: MediaStreamTrack) -> None:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=VAD_RATE)
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if not isinstance(frame, av.AudioFrame):
-                continue
-            for out in resampler.resample(frame):
-                await self._hear(bytes(out.planes[0])[: out.samples * 2])
-            self._note_overlap()
-            if self._should_barge_in():
-                await self._barge_in()
+        try:
+            while True:
+                try:
+                    frame = await track.recv()
+                except MediaStreamError:
+                    return
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                for out in resampler.resample(frame):
+                    await self._hear(bytes(out.planes[0])[: out.samples * 2])
+                self._note_overlap()
+                if self._should_barge_in():
+                    await self._barge_in()
+        finally:
+            # its filter graph runs native threads; a cancelled task's traceback would
+            # keep this frame, and so the resampler, alive
+            del resampler
 
     async def _hear(self, pcm: bytes) -> None:
         """Keep the audio, gate out our own echo, and run the VAD on what is left."""

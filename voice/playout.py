@@ -134,8 +134,9 @@ class PlayoutTrack(MediaStreamTrack):
         if chunks:
             chunks[-1] = chunks[-1].ljust(FRAME_BYTES, b"\x00")
             item.levels = _levels(data)
-            if self._opus is not None:
-                packets = self._opus.encode(b"".join(chunks))[: len(chunks)]
+            opus = self._opus  # once: stop() may drop it meanwhile (this runs in a thread)
+            if opus is not None:
+                packets = opus.encode(b"".join(chunks))[: len(chunks)]
                 item.packets = packets + [self._silence_packet] * (len(chunks) - len(packets))
         return item
 
@@ -181,8 +182,17 @@ class PlayoutTrack(MediaStreamTrack):
         return max((level for at, level in self._sent_levels if at >= since), default=0.0)
 
     def stop(self) -> None:
+        """End the track. Its Opus encoder goes at once: it holds native threads (PyAV's
+        resampler inside it), which must not wait for the peer connection to be freed."""
         self.clear()
         super().stop()
+        self._opus = None
+
+    def detach(self) -> None:
+        """Forget the callbacks: their owner is done with this track (they refer back to
+        it, a cycle that only the garbage collector would otherwise break)."""
+        self._on_played = None
+        self._on_started = None
 
     async def recv(self) -> av.AudioFrame | av.Packet:
         if self.readyState != "live":
@@ -196,8 +206,10 @@ class PlayoutTrack(MediaStreamTrack):
                 await self._sleep(wait)
             elif wait < -_MAX_LAG_S:  # after a long stall, re-anchor instead of bursting
                 self._start -= wait
+        if self.readyState != "live":  # stopped while waiting for the frame's time
+            raise MediaStreamError
         chunk, encoded = self._next_chunk()
-        if self._opus is not None:
+        if self._silence_packet:
             return opus_packet(encoded or self._silence_packet, self._pts)
         frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
         frame.planes[0].update(chunk)
