@@ -18,6 +18,7 @@ from storage.repositories import (
 
 log = logging.getLogger(f"viva.{__name__}")
 SESSION_TYPE = "collector"
+RESUME_SAVED = "Your last answer was saved. "
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ class CollectorService:
             message = "Your interview is ready. You can start it from the dashboard."
         elif state.expected_field == "readiness":
             message = opening(session.candidate_name)
-        else:
-            message = question_for(state.expected_field or "readiness")
+        else:  # past the first answer: the reply to the last one may never have been heard
+            question = question_for(state.expected_field or "readiness")
+            message = f"Welcome back. {RESUME_SAVED}{question}"
         return CollectorReply(
             session.id,
             user_id,

@@ -29,6 +29,7 @@ from storage.repositories import (
 
 log = logging.getLogger(f"viva.{__name__}")
 SESSION_TYPE = "interview"
+RESUME_SAVED = "Your last answer was saved. "
 
 
 FOLLOW_UP = "follow_up"  # transcript kind of a follow-up question and its answer
@@ -153,11 +154,14 @@ class InterviewService:
     async def prompt(self, session_id: str, user_id: str) -> InterviewReply:
         """What to say on (re)joining: the current question, not the first."""
         session = await self.load(session_id, user_id)
+        # The reply to the last turn may never have been heard (the server died after
+        # storing it, the connection dropped): say that the answer is safe.
+        saved = RESUME_SAVED if session.answers and session.answers[-1] is not None else ""
         if session.status != "active":
             return InterviewReply(
                 session.id,
                 user_id,
-                "This interview is complete. Thank you!",
+                f"{saved}This interview is complete. Thank you!",
                 session.status,
                 None,
                 interview_id=session.interview_id,
@@ -170,7 +174,9 @@ class InterviewService:
         elif index == 0 and not session.answers:
             message = f"Welcome! First question: {questions[0]}"
         else:
-            message = f"Welcome back. Question {index + 1} of {len(questions)}: {questions[index]}"
+            message = (
+                f"Welcome back. {saved}Question {index + 1} of {len(questions)}: {questions[index]}"
+            )
         return InterviewReply(
             session.id,
             user_id,

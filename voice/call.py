@@ -12,10 +12,10 @@ Barge-in. Speech over the assistant stops its playback at once when it has laste
 talking). The assistant's transcript row for that reply is then revised to what was
 played: whole sentences, then the played share of the cut one by words, ending in "…"
 (just "…" if not even a word of it went out). Hanging up mid-reply revises it the same
-way. The prompt a call speaks on (re)joining ("Welcome back. Question 2 of 3: …") is not a
-turn: it restates where the session stands, is never stored (like the WebSocket's
-`assistant_prompt`), so an interrupted prompt revises no row; its `assistant_done` event
-still says what was heard.
+way. The prompt a call speaks on (re)joining ("Welcome back. Your last answer was saved.
+Question 2 of 3: …") is not a turn: it restates where the session stands, is never stored
+(like the WebSocket's `assistant_prompt`), so an interrupted prompt revises no row; its
+`assistant_done` event still says what was heard.
 
 Echo. A browser's echo cancellation removes most of the assistant's voice from the
 microphone, but not all of it, and a residual echo that webrtcvad takes for speech would
