@@ -217,7 +217,15 @@ def serve(settings: Settings) -> None:
         app.cleanup_ctx.append(serve_metrics)
     uvloop.install()  # libuv event loop: ~20 % more turns per CPU second than asyncio's own
     web.run_app(
-        app, host=settings.host, port=settings.port, print=None, reuse_port=settings.workers > 1
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        reuse_port=settings.workers > 1,
+        # a request whose client went away is cancelled, not finished for nobody: its
+        # transaction rolls back, and decoding it started stops (calls shield their own
+        # shutdown). aiohttp's test server always runs this way.
+        handler_cancellation=True,
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_protocol import RequestPayloadError
@@ -14,6 +17,7 @@ from flows.errors import InvalidInput
 from voice.audio import AudioError, decode_audio
 from voice.stt import SpeechHints
 
+log = logging.getLogger(f"viva.{__name__}")
 MAX_FIELD_BYTES = 1024
 
 
@@ -44,11 +48,15 @@ async def transcribe(request: web.Request) -> web.Response:
     hints = SpeechHints()
     if named and kind:  # ownership (404) and hints before any audio work
         hints = await session_conversation(request.app, kind, named, owner).hints()
-    pcm = await decode_audio(
-        audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
-    )
-    await request.app[LIMITER].spend("audio_seconds", owner, address(request), pcm.duration_s)
-    text = (await request.app[STT].transcribe(pcm, hints)).text.strip()
+    try:
+        pcm = await decode_audio(
+            audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
+        )
+        await request.app[LIMITER].spend("audio_seconds", owner, address(request), pcm.duration_s)
+        text = (await request.app[STT].transcribe(pcm, hints)).text.strip()
+    except asyncio.CancelledError:  # the client went away (the server cancels its handler)
+        log.info("transcription abandoned: the client went away")
+        raise
     if named and kind and text:
         await request.app[TRANSCRIPTS].add_user_text(kind, named, owner, text)
     return validation.reply(schemas.Transcribed(text=text, user_id=owner))

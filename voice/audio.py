@@ -15,6 +15,7 @@ import asyncio
 import io
 import logging
 import math
+import threading
 import wave
 from dataclasses import dataclass
 
@@ -32,9 +33,7 @@ SILENCE_DBFS = -55.0
 SILENCE_RMS = 32768.0 * 10 ** (SILENCE_DBFS / 20)
 _WINDOW_SAMPLES = TARGET_RATE // 50
 
-_AUDIO_DEMUXERS = (
-    "matroska,webm,ogg,wav,mp3,mov,mp4,m4a,3gp,3g2,mj2,aac,flac,caf,amr,aiff,w64"
-)
+_AUDIO_DEMUXERS = "matroska,webm,ogg,wav,mp3,mov,mp4,m4a,3gp,3g2,mj2,aac,flac,caf,amr,aiff,w64"
 
 
 class AudioError(Exception):
@@ -58,7 +57,9 @@ class Pcm:
         return len(self.data) / 2 / self.sample_rate
 
 
-def decode_audio_sync(data: bytes, *, max_bytes: int, max_seconds: float) -> Pcm:
+def decode_audio_sync(
+    data: bytes, *, max_bytes: int, max_seconds: float, stop: threading.Event | None = None
+) -> Pcm:
     """Decode any audio file PyAV opens to 16 kHz mono s16, or raise AudioError."""
     if not data:
         raise AudioError("audio_empty", "The recording is empty.")
@@ -67,7 +68,7 @@ def decode_audio_sync(data: bytes, *, max_bytes: int, max_seconds: float) -> Pcm
             "audio_too_large",
             f"The recording is too large ({len(data)} bytes; the limit is {max_bytes} bytes).",
         )
-    samples = _decode(data, max_seconds)
+    samples = _decode(data, max_seconds, stop or threading.Event())
     if not samples:
         raise AudioError("audio_empty", "The recording contains no audio.")
     pcm = Pcm(b"".join(samples))
@@ -77,12 +78,19 @@ def decode_audio_sync(data: bytes, *, max_bytes: int, max_seconds: float) -> Pcm
 
 
 async def decode_audio(data: bytes, *, max_bytes: int, max_seconds: float) -> Pcm:
-    return await asyncio.to_thread(
-        decode_audio_sync, data, max_bytes=max_bytes, max_seconds=max_seconds
-    )
+    """`decode_audio_sync` in a worker thread; cancelling the caller stops the decoding
+    at the next frame (a thread cannot be cancelled, so it is asked to stop)."""
+    stop = threading.Event()
+    try:
+        return await asyncio.to_thread(
+            decode_audio_sync, data, max_bytes=max_bytes, max_seconds=max_seconds, stop=stop
+        )
+    except asyncio.CancelledError:
+        stop.set()
+        raise
 
 
-def _decode(data: bytes, max_seconds: float) -> list[bytes]:
+def _decode(data: bytes, max_seconds: float, stop: threading.Event) -> list[bytes]:
     max_samples = math.ceil(max_seconds * TARGET_RATE)
     chunks: list[bytes] = []
     total = 0
@@ -98,6 +106,8 @@ def _decode(data: bytes, max_seconds: float) -> list[bytes]:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=TARGET_RATE)
         try:
             for frame in container.decode(audio=0):
+                if stop.is_set():
+                    raise AudioError("audio_abandoned", "Decoding stopped: nobody waits for it.")
                 for out in resampler.resample(frame):
                     chunks.append(_frame_bytes(out))
                     total += out.samples
@@ -110,8 +120,9 @@ def _decode(data: bytes, max_seconds: float) -> list[bytes]:
             if not chunks:
                 raise _undecodable(error) from error
             # A cut-off recording (network drop, stopped recorder): keep what decoded.
-            log.info("audio ends with undecodable data after %.2f s: %s", total / TARGET_RATE,
-                     error)
+            log.info(
+                "audio ends with undecodable data after %.2f s: %s", total / TARGET_RATE, error
+            )
     if total > max_samples:
         raise _too_long(max_seconds)
     return chunks
