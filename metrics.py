@@ -1,15 +1,25 @@
 """Prometheus metrics, exported at GET /metrics.
 
 Metrics live in prometheus-client's default registry, which is per process like the
-figures they count. Voice turn stages are observed as seconds from the end of the
+figures they count; every sample is exported with a `viva_instance` label (the instance
+id), so a Prometheus scraping several instances can add them up or tell them apart.
+Voice turn stages are observed as seconds from the end of the
 candidate's speech (WebRTC) or from the arrival of the message (WebSocket).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.metrics_core import Metric
 
 STAGE_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 
@@ -28,6 +38,7 @@ PROVIDER_ERRORS = Counter(
     ["capability", "kind"],
 )
 BARGE_INS = Counter("viva_barge_ins_total", "Assistant replies cut short by the candidate")
+DRAINING = Gauge("viva_draining", "1 while this instance drains after SIGTERM")
 
 
 def observe_turn_stages(path: str, stages_ms: Mapping[str, float]) -> None:
@@ -37,5 +48,32 @@ def observe_turn_stages(path: str, stages_ms: Mapping[str, float]) -> None:
             TURN_STAGES.labels(path, stage).observe(ms / 1000)
 
 
+class _Labelled:
+    """The default registry's metrics with one more label on every sample."""
+
+    def __init__(self, label: str, value: str) -> None:
+        self.label = label
+        self.value = value
+
+    def collect(self) -> Iterator[Metric]:
+        for family in REGISTRY.collect():
+            family.samples = [
+                sample._replace(labels={**sample.labels, self.label: self.value})
+                for sample in family.samples
+            ]
+            yield family
+
+
+_instance = {"id": ""}  # this process's instance id, like the registry: one per process
+
+
+def label_instance(instance_id: str) -> None:
+    """Label every exported sample with this instance id (set once, by create_app)."""
+    _instance["id"] = instance_id
+
+
 def exposition() -> tuple[bytes, str]:
-    return generate_latest(), CONTENT_TYPE_LATEST
+    if not _instance["id"]:
+        return generate_latest(), CONTENT_TYPE_LATEST
+    labelled = _Labelled("viva_instance", _instance["id"])
+    return generate_latest(labelled), CONTENT_TYPE_LATEST  # type: ignore[arg-type]

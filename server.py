@@ -18,9 +18,9 @@ from pathlib import Path
 import aiohttp
 import uvloop
 from aiohttp import WSCloseCode, web
-from redis.asyncio import Redis
 
 from api.appkeys import (
+    CALL_REGISTRY,
     CALLS,
     COLLECTOR,
     INTERVIEWS,
@@ -50,9 +50,10 @@ from flows.offline_chat import OfflineChat
 from flows.providers.base import OpenAIConfig, openai_client
 from flows.providers.openai_chat import ChatConfig, OpenAIChatModel
 from flows.transcripts import TranscriptService
-from flows.turns import Deps
+from flows.turns import BusyGuard, Deps
+from metrics import DRAINING, label_instance
 from settings import Settings, SettingsError
-from storage.cache import QuestionCache
+from storage.cache import QuestionCache, RedisQuestionCache
 from storage.db import (
     WriteGate,
     create_engine,
@@ -60,6 +61,7 @@ from storage.db import (
     read_session_factory,
     session_factory,
 )
+from storage.shared import CallRegistry, RedisTurnGuard, redis_client
 from voice.ice import restrict_host_candidates
 from voice.speech_factory import OpenAISpeechConfig, build_speech
 from voice.tts import OpenAIVoiceConfig
@@ -77,6 +79,8 @@ def create_app(settings: Settings) -> web.Application:
     app[VOICE_SOCKETS] = weakref.WeakSet()
     app[CALLS] = set()
     restrict_host_candidates(settings.rtc_host_addresses)
+    label_instance(settings.instance_id)
+    app.cleanup_ctx.append(_shared_state)  # Redis first: identity and services use it
     app.cleanup_ctx.append(_identity)
     app.cleanup_ctx.append(_services)
     app.on_shutdown.append(_close_voice_sockets)
@@ -93,11 +97,27 @@ def _max_request_bytes(settings: Settings) -> int:
     return max(settings.max_body_bytes, settings.max_audio_bytes * 2)
 
 
-async def _identity(app: web.Application) -> AsyncIterator[None]:
-    """Redis (when REDIS_URL is set), the token verifier, socket tickets and limits."""
+async def _shared_state(app: web.Application) -> AsyncIterator[None]:
+    """The Redis client (REDIS_URL) and the call registry; before and after the services."""
     settings = app[SETTINGS]
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = redis_client(settings.redis_url) if settings.redis_url else None
+    if redis is not None:
+        await redis.ping()  # type: ignore[misc]  # an unreachable Redis stops startup here
+        log.info("shared state in Redis (prefix %r)", settings.redis_prefix)
     app[REDIS] = redis
+    app[CALL_REGISTRY] = CallRegistry(
+        settings.instance_id, redis, settings.redis_prefix, settings.call_lease_seconds
+    )
+    yield
+    await app[CALL_REGISTRY].close()
+    if redis is not None:
+        await redis.aclose()
+
+
+async def _identity(app: web.Application) -> AsyncIterator[None]:
+    """The token verifier, socket tickets and limits (on the shared Redis client, if any)."""
+    settings = app[SETTINGS]
+    redis = app[REDIS]
     http = aiohttp.ClientSession() if settings.jwks_url else None
     jwks = JwksKeys(settings.jwks_url, http) if http is not None else None
     app[VERIFIER] = TokenVerifier(settings, jwks)
@@ -106,8 +126,6 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     yield
     if http is not None:
         await http.close()
-    if redis is not None:
-        await redis.aclose()
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
@@ -117,12 +135,22 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     client = openai_client(openai_config(settings)) if settings.use_openai else None
     model = OpenAIChatModel(client, ChatConfig(settings.openai_model)) if client else None
     chat = Chat(OfflineChat(), ModelChat(model) if model else None)
+    redis = app[REDIS]
     deps = Deps(
         sessions=session_factory(engine),
         reads=read_session_factory(engine),
         chat=chat,
-        cache=QuestionCache(settings.cache_max_sessions, settings.cache_ttl_seconds),
         writes=WriteGate.for_engine(engine),
+        cache=(
+            RedisQuestionCache(redis, settings.redis_prefix, settings.cache_ttl_seconds)
+            if redis is not None
+            else QuestionCache(settings.cache_max_sessions, settings.cache_ttl_seconds)
+        ),
+        guard=(
+            RedisTurnGuard(redis, settings.redis_prefix, settings.turn_lease_seconds)
+            if redis is not None
+            else BusyGuard()
+        ),
     )
     app[COLLECTOR] = CollectorService(deps)
     app[INTERVIEWS] = InterviewService(deps)
@@ -169,6 +197,75 @@ async def _close_voice_sockets(app: web.Application) -> None:
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
 
+async def drain(app: web.Application) -> None:
+    """SIGTERM: stop taking calls, tell the live ones, let their turns finish, close them.
+
+    /readyz answers 503 from the first moment, so a load balancer stops routing here; new
+    calls and voice sockets are refused with `draining` meanwhile. Live calls and voice
+    sockets get a `draining` event (the page reconnects through the load balancer). The
+    listener stays open at least `drain_delay_seconds` for requests already routed here.
+    """
+    settings = app[SETTINGS]
+    started = time.monotonic()
+    app[CALL_REGISTRY].draining = True
+    DRAINING.set(1)
+    live_calls, live_sockets = app[CALLS], app[VOICE_SOCKETS]
+    calls, sockets = list(live_calls), list(live_sockets)
+    log.warning("draining: %d calls, %d voice sockets", len(calls), len(sockets))
+    event = {
+        "type": "draining",
+        "reconnect": True,
+        "message": "This server is restarting; reconnecting you to another one.",
+    }
+    for call in calls:
+        await call.send(event)
+    for ws in sockets:
+        if not ws.closed:
+            await ws.send_json(event)
+    await asyncio.gather(*(call.finish_turns(settings.drain_timeout_seconds) for call in calls))
+    await _close_voice_sockets(app)
+    rest = settings.drain_delay_seconds - (time.monotonic() - started)
+    if rest > 0:
+        await asyncio.sleep(rest)
+    log.warning("drained in %.1f s; stopping", time.monotonic() - started)
+
+
+async def run(app: web.Application, host: str, port: int, reuse_port: bool = False) -> None:
+    """Serve until SIGTERM or SIGINT, then drain and stop (a second signal skips draining).
+
+    An ignored SIGINT stays ignored (a supervisor's worker: the supervisor sends SIGTERM).
+    """
+    # a request whose client went away is cancelled, not finished for nobody: its
+    # transaction rolls back, and decoding it started stops (calls shield their own
+    # shutdown). aiohttp's test server always runs this way.
+    runner = web.AppRunner(app, handle_signals=False, handler_cancellation=True)
+    await runner.setup()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+    log.info("instance %s listening on http://%s:%d", app[SETTINGS].instance_id, host, port)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    draining: list[asyncio.Task[None]] = []
+
+    def on_signal() -> None:
+        if stop.is_set():
+            for task in draining:
+                task.cancel()
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            loop.add_signal_handler(signum, on_signal)
+    try:
+        await stop.wait()
+        draining.append(asyncio.ensure_future(drain(app)))
+        try:
+            await draining[0]
+        except asyncio.CancelledError:
+            log.warning("second signal: stopping without waiting")
+    finally:
+        await runner.cleanup()
+
+
 async def _warm_up(app: web.Application) -> None:
     """Load the offline speech models before the first caller waits for them."""
     for provider in (app[STT], app[TTS]):
@@ -187,7 +284,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")
     parser.add_argument("--workers", type=int, help="server processes (default: VIVA_WORKERS or 1)")
     args = parser.parse_args(argv)
-    _configure_logging()
     try:
         settings = Settings.from_env()
     except SettingsError as error:
@@ -199,6 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     if settings.workers < 1:
         parser.exit(2, "viva: --workers must be at least 1\n")
+    _configure_logging(settings.instance_id)
     log.info("database: %s", settings.resolved_database_url.split("@")[-1])
     warn_if_exposed(settings)
     if not settings.ticket_key:  # one key for every worker, so any of them redeems a ticket
@@ -210,28 +307,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Run one server process until SIGINT/SIGTERM (aiohttp's graceful exit)."""
+    """Run one server process until SIGINT/SIGTERM, then drain (see `run`) and exit."""
     app = create_app(settings)
     app.on_startup.append(_warm_up)
     if settings.metrics_address:
         app.cleanup_ctx.append(serve_metrics)
     uvloop.install()  # libuv event loop: ~20 % more turns per CPU second than asyncio's own
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        reuse_port=settings.workers > 1,
-        # a request whose client went away is cancelled, not finished for nobody: its
-        # transaction rolls back, and decoding it started stops (calls shield their own
-        # shutdown). aiohttp's test server always runs this way.
-        handler_cancellation=True,
-    )
+    asyncio.run(run(app, settings.host, settings.port, reuse_port=settings.workers > 1))
 
 
-def _configure_logging() -> None:
+def _configure_logging(instance_id: str) -> None:
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        format=f"%(asctime)s %(levelname)s [{instance_id}] %(name)s: %(message)s",
     )
 
 
@@ -282,7 +370,9 @@ def supervise(settings: Settings) -> int:
 
 
 def _worker(settings: Settings, index: int) -> None:
-    _configure_logging()
+    # each worker is an instance of its own: its own calls, metrics and drain
+    settings = settings.replace(instance_id=f"{settings.instance_id}-w{index}")
+    _configure_logging(settings.instance_id)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; SIGTERM drains
     log.info("worker %d serving on %s:%d", index, settings.host, settings.port)
     serve(settings)

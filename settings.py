@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,11 @@ from pathlib import Path
 
 class SettingsError(ValueError):
     """A setting has a value Viva cannot use; raised at startup, never later."""
+
+
+def generated_instance_id() -> str:
+    """Host name plus a random suffix: unique per process, readable in logs."""
+    return f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
 
 
 def default_database_url(data_dir: Path) -> str:
@@ -52,6 +59,15 @@ class Settings:
     cache_max_sessions: int = 1024
     cache_ttl_seconds: float = 3600.0
 
+    # Several instances: shared state in Redis, identity, draining
+    redis_url: str = ""  # empty: everything in-process (one instance)
+    redis_prefix: str = "viva:"  # every key Viva writes starts with it
+    instance_id: str = field(default_factory=generated_instance_id)
+    turn_lease_seconds: float = 15.0  # a crashed instance's turn lock expires after this
+    call_lease_seconds: float = 10.0  # a crashed instance's call claim expires after this
+    drain_delay_seconds: float = 3.0  # on SIGTERM: /readyz says draining this long first
+    drain_timeout_seconds: float = 30.0  # the longest SIGTERM waits for turns in progress
+
     openai_api_key: str = ""
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -67,6 +83,9 @@ class Settings:
     # WebRTC
     ice_servers: tuple[Mapping[str, object], ...] = ()
     rtc_host_addresses: tuple[str, ...] = ()  # empty: aioice's default host candidates
+    ice_transport_policy: str = "all"  # "relay": the server's side uses TURN relays only
+    turn_secret: str = ""  # coturn static-auth-secret: TURN credentials minted per call
+    turn_credential_ttl_seconds: int = 3600
     vad_aggressiveness: int = 2
     vad_silence_ms_collector: int = 700
     vad_silence_ms_interview: int = 1200
@@ -89,7 +108,6 @@ class Settings:
     metrics_address: str = "127.0.0.1:9464"  # host:port of the /metrics listener; "" for none
     metrics_token: str = ""  # when set, /metrics on the main address answers this bearer token
     cors_origins: tuple[str, ...] = ()
-    redis_url: str = ""
     limits: Limits = field(default_factory=lambda: Limits())
 
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -147,6 +165,28 @@ class Settings:
             tts_enabled=reader.flag("VIVA_TTS", cls.tts_enabled),
             ice_servers=reader.ice_servers("VIVA_ICE_SERVERS"),
             rtc_host_addresses=reader.addresses("VIVA_RTC_HOST_ADDRESSES"),
+            ice_transport_policy=reader.choice(
+                "VIVA_ICE_TRANSPORT_POLICY", cls.ice_transport_policy, ("all", "relay")
+            ),
+            turn_secret=reader.text("VIVA_TURN_SECRET", ""),
+            turn_credential_ttl_seconds=reader.integer(
+                "VIVA_TURN_CREDENTIAL_TTL_SECONDS", cls.turn_credential_ttl_seconds, 60, 86400
+            ),
+            redis_url=_redis_url(reader.text("REDIS_URL", "")),
+            redis_prefix=reader.text("VIVA_REDIS_PREFIX", cls.redis_prefix) or cls.redis_prefix,
+            instance_id=_instance_id(reader.text("VIVA_INSTANCE_ID", "")),
+            turn_lease_seconds=reader.number(
+                "VIVA_TURN_LEASE_SECONDS", cls.turn_lease_seconds, 1, 600
+            ),
+            call_lease_seconds=reader.number(
+                "VIVA_CALL_LEASE_SECONDS", cls.call_lease_seconds, 1, 600
+            ),
+            drain_delay_seconds=reader.number(
+                "VIVA_DRAIN_DELAY_SECONDS", cls.drain_delay_seconds, 0, 600
+            ),
+            drain_timeout_seconds=reader.number(
+                "VIVA_DRAIN_TIMEOUT_SECONDS", cls.drain_timeout_seconds, 0, 3600
+            ),
             vad_aggressiveness=reader.integer(
                 "VIVA_VAD_AGGRESSIVENESS", cls.vad_aggressiveness, 0, 3
             ),
@@ -175,7 +215,6 @@ class Settings:
             cors_origins=tuple(
                 origin.rstrip("/") for origin in reader.addresses("VIVA_CORS_ORIGINS")
             ),
-            redis_url=reader.text("REDIS_URL", ""),
             limits=_limits(reader),
         )
         if settings.providers == "openai" and not settings.openai_api_key:
@@ -192,7 +231,42 @@ class Settings:
                     f"VIVA_CORS_ORIGINS entries must be origins like https://app.example, "
                     f"got {origin!r}"
                 )
+        _check_turn(settings)
         return settings
+
+
+def _redis_url(url: str) -> str:
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {url!r}")
+    return url
+
+
+def _instance_id(value: str) -> str:
+    if not value:
+        return generated_instance_id()
+    if len(value) > 64 or not all(c.isalnum() or c in "-_." for c in value):
+        raise SettingsError("VIVA_INSTANCE_ID must be up to 64 letters, digits, '-', '_' or '.'")
+    return value
+
+
+def _check_turn(settings: Settings) -> None:
+    """TURN passwords are minted per call from VIVA_TURN_SECRET; never a static one."""
+    turn = [s for s in settings.ice_servers if _is_turn(s)]
+    if any("credential" in server for server in turn):
+        raise SettingsError(
+            "VIVA_ICE_SERVERS has a static TURN credential, which every browser would see; "
+            "remove it and set VIVA_TURN_SECRET (coturn use-auth-secret) instead"
+        )
+    if turn and not settings.turn_secret:
+        raise SettingsError("VIVA_ICE_SERVERS names a TURN server: set VIVA_TURN_SECRET too")
+    if settings.ice_transport_policy == "relay" and not turn:
+        raise SettingsError("VIVA_ICE_TRANSPORT_POLICY=relay needs a turn: URL in VIVA_ICE_SERVERS")
+
+
+def _is_turn(server: Mapping[str, object]) -> bool:
+    urls = server.get("urls")
+    listed = [urls] if isinstance(urls, str) else urls if isinstance(urls, list) else []
+    return any(isinstance(url, str) and url.startswith(("turn:", "turns:")) for url in listed)
 
 
 def _async_database_url(url: str) -> str:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from flows.interviewing import InterviewService
     from flows.transcripts import TranscriptService
     from settings import Settings
+    from storage.shared import CallRegistry
     from voice.call import Call
     from voice.stt import SpeechToText
     from voice.tts import TextToSpeech
@@ -30,9 +31,12 @@ TTS: web.AppKey[TextToSpeech] = web.AppKey("tts")
 # live voice sockets and calls, closed on shutdown
 VOICE_SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("voice_sockets")
 CALLS: web.AppKey[set[Call]] = web.AppKey("calls")
-# identity and limits (api/identity.py); REDIS is None unless REDIS_URL is set, and is
-# shared by everything that keeps state across instances
+# REDIS_URL's one client (values decoded as text), None when Viva runs as one instance;
+# shared by everything that keeps cluster-wide state: turn locks, call claims, the question
+# cache (storage/shared.py, storage/cache.py), tickets and limits (api/identity.py)
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
 VERIFIER: web.AppKey[TokenVerifier] = web.AppKey("verifier")
 TICKETS: web.AppKey[TicketStore] = web.AppKey("tickets")
 LIMITER: web.AppKey[Limiter] = web.AppKey("limiter")
+# which sessions are in a call, here and (with Redis) on every instance
+CALL_REGISTRY: web.AppKey[CallRegistry] = web.AppKey("call_registry")

@@ -3,12 +3,15 @@
 Client → server: offer {sdp} (once per call), candidate {candidate: {candidate, sdpMid,
 sdpMLineIndex}}, user_text {text} (the text fallback: a turn like a spoken one, taken after
 the reply in progress), ping, hangup.
-Server → client: hello {ice_servers, completed, session fields}, answer {sdp}, state
+Server → client: hello {ice_servers (TURN credentials minted for this call), completed,
+session fields}, answer {sdp}, state
 {state: listening | thinking | speaking | ended}, speech {event: start | end},
 user_transcript {text}, assistant_text {text} (each sentence as it starts), assistant_done
 {text, interrupted} (what was heard), barge_in, turn {status, question_index |
 expected_field, …}, completed {…, interview_id for the collector}, error {code, message},
-pong.
+pong, draining {reconnect, message} (the server is shutting down: reconnect).
+One live call per session across all instances: a second gets error {code: session_in_call}
+(or `draining`) and the socket closes with 1013 "try again later".
 The call ends on hangup, when either side closes the socket, or when the peer connection
 fails or closes (the server then closes the socket with "going away"). A bad message gets
 an `error` and the call goes on; a missing or foreign session closes the socket at once
@@ -26,12 +29,13 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
 
 from api import schemas, validation
-from api.appkeys import CALLS, LIMITER, SETTINGS, STT, TRANSCRIPTS, TTS
+from api.appkeys import CALL_REGISTRY, CALLS, LIMITER, SETTINGS, STT, TRANSCRIPTS, TTS
 from api.identity import address, socket_user
 from api.voice_ws import conversation_for, refuse
-from flows.errors import InvalidInput, NotFound
+from flows.errors import Conflict, InvalidInput, NotFound
 from metrics import ACTIVE_CALLS
 from voice.call import Call
+from voice.ice import call_ice_servers
 
 log = logging.getLogger(f"viva.{__name__}")
 MAX_SIGNAL_BYTES = 256 * 1024
@@ -88,12 +92,39 @@ async def _call(request: web.Request, kind: str, owner: str) -> web.WebSocketRes
         log.exception("call socket %s: could not start", kind)
         await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal_error")
         return ws
+    registry = app[CALL_REGISTRY]
+    try:  # one live call per session, cluster-wide
+        claim = await registry.claim(conversation.session_id)
+    except Conflict as error:  # session_in_call, draining: try again later (elsewhere)
+        log.info("call refused: %s %s: %s", kind, conversation.session_id, error.code)
+        await ws.send_json(_error(error.code, error.message))
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=error.code.encode())
+        return ws
+    try:
+        await _run_call(request, ws, conversation, said)
+    finally:
+        await registry.release(conversation.session_id, claim)
+    return ws
+
+
+async def _run_call(
+    request: web.Request, ws: web.WebSocketResponse, conversation: Any, said: Any
+) -> None:
+    app = request.app
 
     async def send(event: dict[str, Any]) -> None:
         if not ws.closed:
             await ws.send_json(event)
 
     calls = app[CALLS]
+    settings = app[SETTINGS]
+    # the browser and this side use the same servers; TURN credentials minted per call
+    ice_servers = call_ice_servers(
+        settings.ice_servers,
+        settings.turn_secret,
+        conversation.user_id,
+        settings.turn_credential_ttl_seconds,
+    )
 
     def closed(call: Call) -> None:
         calls.discard(call)
@@ -107,6 +138,7 @@ async def _call(request: web.Request, kind: str, owner: str) -> web.WebSocketRes
         app[TRANSCRIPTS],
         send,
         on_closed=closed,
+        ice_servers=ice_servers,
     )
     calls.add(call)
     ACTIVE_CALLS.inc()
@@ -115,7 +147,7 @@ async def _call(request: web.Request, kind: str, owner: str) -> web.WebSocketRes
         await send(
             {
                 "type": "hello",
-                "ice_servers": [dict(server) for server in app[SETTINGS].ice_servers],
+                "ice_servers": ice_servers,
                 "completed": said.completed,
                 **said.fields,
             }
@@ -135,7 +167,6 @@ async def _call(request: web.Request, kind: str, owner: str) -> web.WebSocketRes
         # Runs to the end (and leaves CALLS) even if this handler is cancelled meanwhile.
         await call.close()
         await ws.close(code=code)
-    return ws
 
 
 async def _close_when_ended(call: Call, ws: web.WebSocketResponse) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from api import calls, collector, identity, interviews, schemas, tickets, transcripts, voice_ws
+from api import calls, collector, health, identity, interviews, schemas, tickets, transcripts, voice_ws
 from api.appkeys import SETTINGS
 from api.metrics_site import guarded_metrics
 from api.openapi import Operation, Socket, document
@@ -148,3 +148,5 @@ def add_routes(app: web.Application) -> None:
         app.router.add_route(op.method, op.path, handler)
     for socket, handler in SOCKETS:
         app.router.add_get(socket.path, handler)
+    app.router.add_get("/healthz", health.healthz)  # for load balancers, outside /api
+    app.router.add_get("/readyz", health.readyz)

@@ -19,12 +19,21 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from api import schemas, validation
-from api.appkeys import COLLECTOR, INTERVIEWS, LIMITER, SETTINGS, STT, TRANSCRIPTS, VOICE_SOCKETS
+from api.appkeys import (
+    CALL_REGISTRY,
+    COLLECTOR,
+    INTERVIEWS,
+    LIMITER,
+    SETTINGS,
+    STT,
+    TRANSCRIPTS,
+    VOICE_SOCKETS,
+)
 from api.identity import address, socket_user
 from api.refusals import Refusal
 from api.speaking import spoken
 from flows.delivery import VoiceTiming
-from flows.errors import FlowError, InvalidInput, NotFound
+from flows.errors import Conflict, FlowError, InvalidInput, NotFound
 from metrics import ACTIVE_SOCKETS, TURNS, observe_turn_stages
 from voice.audio import AudioError, decode_audio
 from voice.conversation import (
@@ -112,6 +121,14 @@ async def _open(
         log.exception("voice socket %s %s: could not start", kind, session_id)
         await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal_error")
         return ws
+    registry = app[CALL_REGISTRY]
+    try:  # a voice socket is a call too: one per session, cluster-wide
+        claim = await registry.claim(session_id)
+    except Conflict as error:
+        log.info("voice socket refused: %s %s: %s", kind, session_id, error.code)
+        await ws.send_json({"type": "error", "code": error.code, "message": error.message})
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=error.code.encode())
+        return ws
     log.info("voice socket open: %s %s", kind, session_id)
     app[VOICE_SOCKETS].add(ws)
     ACTIVE_SOCKETS.inc()
@@ -125,6 +142,7 @@ async def _open(
         log.info("voice socket lost: %s %s", kind, session_id)
     finally:
         ACTIVE_SOCKETS.dec()
+        await registry.release(session_id, claim)
     log.info("voice socket closed: %s %s", kind, session_id)
     return ws
 

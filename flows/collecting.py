@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flows.collector import CollectorState, advance, opening, question_for
 from flows.errors import NotFound
 from flows.question_bank import InterviewSetup
-from flows.turns import BusyGuard, Deps, TextSink, clean_message, unit_of_work
+from flows.turns import Deps, TextSink, clean_message, unit_of_work
 from storage.records import CollectorSession, NewTranscript
 from storage.repositories import (
     CollectorRepository,
@@ -35,7 +35,6 @@ class CollectorReply:
 class CollectorService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.guard = BusyGuard()
 
     async def start(
         self, user_id: str, candidate_name: str | None, follow_ups: bool = False
@@ -83,7 +82,7 @@ class CollectorService:
         self, session_id: str, user_id: str, text: str, sink: TextSink | None = None
     ) -> CollectorReply:
         text = clean_message(text)
-        async with self.guard.hold(session_id):
+        async with self.deps.guard.hold(session_id):
             session = await self.load(session_id, user_id)
             state = CollectorState.from_dict(session.state)
             if session.completed or state.expected_field is None:
@@ -133,7 +132,7 @@ class CollectorService:
                     [NewTranscript("user", text), NewTranscript("assistant", message)],
                 )
             if interview_id:
-                self.deps.cache.put(interview_id, tuple(questions))
+                await self.deps.cache.put(interview_id, tuple(questions))
                 log.info("collector %s created interview %s (%s)", session.id, interview_id, source)
             return CollectorReply(
                 session.id,

@@ -19,7 +19,7 @@ from flows.interview import (
     read_move,
 )
 from flows.question_bank import InterviewSetup
-from flows.turns import BusyGuard, Deps, TextSink, clean_message, unit_of_work
+from flows.turns import Deps, TextSink, clean_message, unit_of_work
 from storage.records import Interview, InterviewSession, InterviewSummary, NewTranscript
 from storage.repositories import (
     InterviewRepository,
@@ -92,7 +92,6 @@ class InterviewReply:
 class InterviewService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.guard = BusyGuard()
 
     async def list(self, user_id: str) -> list[InterviewSummary]:
         async with self.deps.reads() as db:
@@ -103,7 +102,7 @@ class InterviewService:
             interview = await InterviewRepository(db).get(interview_id, user_id)
         if interview is None:
             raise NotFound("interview_not_found", "No such interview.")
-        self.deps.cache.put(interview.id, interview.questions)
+        await self.deps.cache.put(interview.id, interview.questions)
         return interview
 
     async def start(self, interview_id: str, user_id: str) -> InterviewReply:
@@ -140,7 +139,7 @@ class InterviewService:
         return session
 
     async def questions(self, session: InterviewSession) -> tuple[str, ...]:
-        cached = self.deps.cache.get(session.interview_id)
+        cached = await self.deps.cache.get(session.interview_id)
         if cached is not None:
             return cached
         return (await self.get(session.interview_id, session.user_id)).questions
@@ -199,7 +198,7 @@ class InterviewService:
     ) -> InterviewReply:
         """One candidate message; `voice` when it was spoken (its delivery is stored)."""
         text = clean_message(text)
-        async with self.guard.hold(session_id):
+        async with self.deps.guard.hold(session_id):
             session = await self.load(session_id, user_id)
             if session.status != "active":
                 raise Conflict("session_completed", "This interview session is already completed.")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flows.chat import Chat
 from flows.errors import Conflict, InvalidInput
-from storage.cache import QuestionCache
+from storage.cache import QuestionStore
 from storage.db import WriteGate
 from storage.faults import WRITING, RetryingSession, unavailable_on_fault
 from storage.repositories import StaleVersion
@@ -21,19 +22,17 @@ TextSink = Callable[[str], Awaitable[None]]
 MAX_MESSAGE_CHARS = 8000
 
 
-@dataclass
-class Deps:
-    sessions: async_sessionmaker[RetryingSession]  # writes: one transaction per unit of work
-    reads: async_sessionmaker[RetryingSession]  # single reads, autocommit (one round trip)
-    chat: Chat
-    cache: QuestionCache
-    writes: WriteGate = field(default_factory=lambda: WriteGate(serialised=False))
+class TurnGuard(Protocol):
+    """One turn at a time per session: `hold` raises Conflict("turn_in_progress") if busy."""
+
+    def hold(self, session_id: str) -> AbstractAsyncContextManager[None]: ...
 
 
 class BusyGuard:
     """One turn at a time per session in this process; a second one gets 409 at once.
 
-    Across processes the optimistic version check in the repositories does the same job.
+    With REDIS_URL, storage.shared.RedisTurnGuard does this across instances; without it,
+    the optimistic version check in the repositories catches a race between processes.
     """
 
     def __init__(self) -> None:
@@ -48,6 +47,16 @@ class BusyGuard:
             yield
         finally:
             self._busy.discard(session_id)
+
+
+@dataclass
+class Deps:
+    sessions: async_sessionmaker[RetryingSession]  # writes: one transaction per unit of work
+    reads: async_sessionmaker[RetryingSession]  # single reads, autocommit (one round trip)
+    chat: Chat
+    cache: QuestionStore
+    writes: WriteGate = field(default_factory=lambda: WriteGate(serialised=False))
+    guard: TurnGuard = field(default_factory=BusyGuard)  # shared by both conversations
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 from dataclasses import dataclass
 from functools import cache
@@ -109,9 +110,14 @@ async def rows(client: TestClient, kind: str, session_id: str, owner: str) -> li
 
 
 async def metric(client: TestClient, sample: str) -> float:
-    """One sample of GET /metrics, e.g. 'viva_active_calls' (0.0 when absent)."""
+    """One sample of GET /metrics, e.g. 'viva_active_calls' (0.0 when absent).
+
+    Samples are named without the viva_instance label every sample carries.
+    """
     auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
     text = await (await client.get("/metrics", headers=auth)).text()
+    text = re.sub(r'(\{|,)viva_instance="[^"]*"', r"\1", text).replace("{}", "")
+    text = text.replace("{,", "{").replace(",}", "}")
     values = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith(sample + " ")]
     return float(values[0]) if values else 0.0
 

@@ -46,15 +46,20 @@ async def test_metrics_need_the_token_or_their_own_address(
 
 
 def sample(text: str, name: str, labels: str) -> float:
-    match = re.search(rf"^{re.escape(name)}\{{{re.escape(labels)}\}} (\S+)$", text, re.M)
-    return float(match.group(1)) if match else 0.0
+    """A sample's value by its leading labels (the viva_instance label follows them)."""
+    pattern = rf"^{re.escape(name)}\{{{re.escape(labels)}(,[^}}]*)?\}} (\S+)$"
+    match = re.search(pattern, text, re.M)
+    return float(match.group(2)) if match else 0.0
 
 
-async def test_metrics_count_rest_turns(client: TestClient) -> None:
+async def test_metrics_count_rest_turns(client: TestClient, settings: Settings) -> None:
     response = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status == 200
     assert response.content_type == "text/plain"
     before = await response.text()
+    instance = f'viva_instance="{settings.instance_id}"'
+    assert f"viva_active_calls{{{instance}}} 0.0" in before
+    assert f'viva_draining{{{instance}}} 0.0' in before
     for name in ("viva_turn_stage_seconds", "viva_active_calls", "viva_provider_errors_total"):
         assert f"# TYPE {name}" in before
     owner = user()
@@ -88,7 +93,7 @@ async def test_websocket_turns_store_and_export_their_stages(client: TestClient)
     await ws.close()
     after = await scrape(client)
     assert sample(after, "viva_turns_total", labels) == before + 1
-    assert 'viva_turn_stage_seconds_count{path="websocket",stage="reply_sent"}' in after
+    assert 'viva_turn_stage_seconds_count{path="websocket",stage="reply_sent",' in after
     items = (await (await client.get(f"/api/transcripts/interview/{session_id}",
                                      params={"user_id": owner})).json())["items"]
     timings = items[-1]["timings"]

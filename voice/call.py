@@ -102,6 +102,7 @@ class Call:
         send: EventSink,
         *,
         on_closed: Callable[[Call], None] | None = None,
+        ice_servers: list[dict[str, object]] | None = None,  # default: settings.ice_servers
     ) -> None:
         self.conversation = conversation
         self.settings = settings
@@ -111,7 +112,9 @@ class Call:
         self.send = send
         self.on_closed = on_closed
         self.id = f"{conversation.kind}:{conversation.session_id[:8]}"
-        self.pc = RTCPeerConnection(rtc_configuration(settings.ice_servers))
+        servers = settings.ice_servers if ice_servers is None else ice_servers
+        relay_only = settings.ice_transport_policy == "relay"
+        self.pc = RTCPeerConnection(rtc_configuration(servers, relay_only))
         self.playout = PlayoutTrack(
             on_played=self._on_played, on_started=self._on_started, opus=True
         )
@@ -193,6 +196,15 @@ class Call:
             return
         now = time.monotonic()
         self._utterances.put_nowait(Utterance(text=text, speech_end=now, turn_end=now))
+
+    async def finish_turns(self, limit_seconds: float) -> None:
+        """Wait (at most `limit_seconds`) until no turn is running or waiting (draining)."""
+        deadline = time.monotonic() + limit_seconds
+        while time.monotonic() < deadline and not self.ended.is_set():
+            running = self._turn is not None and not self._turn.done()
+            if not running and self._utterances.empty():
+                return
+            await asyncio.sleep(0.05)
 
     @property
     def closed(self) -> bool:
