@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from storage.faults import RetryingSession
 
 log = logging.getLogger(f"viva.{__name__}")
+MIGRATION_LOCK = 0x5649_5641  # "VIVA": instances starting together migrate one at a time
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -104,5 +105,7 @@ async def migrate(engine: AsyncEngine) -> None:
         command.upgrade(_alembic_config(connection), "head")
 
     async with engine.begin() as connection:
+        if engine.url.get_backend_name() == "postgresql":  # held until this commit
+            await connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
         await connection.run_sync(upgrade)
     log.info("database schema is at the newest migration (%s)", engine.url.get_backend_name())

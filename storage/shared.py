@@ -124,7 +124,7 @@ class CallRegistry:
         if self.redis is None:
             return None
         value = await self.redis.get(self._key(session_id))
-        return value.split(" ", 1)[0] if value else None
+        return str(value).split(" ", 1)[0] if value else None
 
     async def claim(self, session_id: str) -> str:
         if self.draining:

@@ -94,3 +94,34 @@ async def client(aiohttp_client: MakeClient, settings: Settings) -> AppClient:
 def user() -> str:
     """A fresh user id: tests share databases, users keep them apart."""
     return f"user-{uuid.uuid4().hex[:10]}"
+
+
+REDIS_URL = os.environ.get("VIVA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The local Redis (required in CI, like Postgres; skipped locally when unreachable)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=5).ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"Redis at {REDIS_URL} is required in CI: {error}")
+        pytest.skip(f"Redis at {REDIS_URL} unreachable, skipping its cases: {error}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; every key under it is deleted afterwards."""
+    import redis
+
+    prefix = f"viva-test-{uuid.uuid4().hex[:10]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
