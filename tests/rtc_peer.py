@@ -20,7 +20,13 @@ from typing import Any
 import av
 import numpy as np
 from aiohttp import ClientSession, ClientWebSocketResponse
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from voice.audio import Pcm, resample_pcm
@@ -105,13 +111,18 @@ class Caller:
         *,
         echo_db: float | None = None,
         mic: MediaStreamTrack | None = None,
+        relay_only: bool = False,
     ) -> None:
         self.http = http
         self.path = path
         self.mic = ScriptedMic()
         self.echo_gain = None if echo_db is None else 10 ** (echo_db / 20)
+        # relay_only: the servers of `hello` (TURN with minted credentials), relayed
+        # candidates only (the browser's iceTransportPolicy "relay")
+        self.relay_only = relay_only
         self.pc = loopback_peer()
-        self.pc.addTrack(mic or self.mic)
+        self._sent_track = mic or self.mic
+        self.pc.addTrack(self._sent_track)
         self.events: list[dict[str, Any]] = []
         self.frames: list[tuple[float, float]] = []  # (arrival time, rms) per received frame
         self.ws: ClientWebSocketResponse | None = None
@@ -123,6 +134,16 @@ class Caller:
         self.ws = await self.http.ws_connect(self.path)
         self._tasks.append(asyncio.ensure_future(self._read_events()))
         hello = await self.wait_for(lambda e: e["type"] == "hello")
+        if self.relay_only:
+            await self.pc.close()
+            self.pc = RTCPeerConnection(
+                RTCConfiguration(
+                    iceServers=[RTCIceServer(**server) for server in hello["ice_servers"]],
+                    iceTransportPolicy=RTCIceTransportPolicy.RELAY,
+                )
+            )
+            self.pc.addTrack(self._sent_track)
+            self.pc.on("track", self._on_track)
         await self.pc.setLocalDescription(await self.pc.createOffer())
         await self.ws.send_json({"type": "offer", "sdp": self.pc.localDescription.sdp})
         answer = await self.wait_for(lambda e: e["type"] == "answer")
