@@ -319,7 +319,24 @@ function onConnection(state) {
   }
 }
 
+// A draining server (it said `draining`) or a refusal to try again later (1013: the
+// session is in a call elsewhere, or the instance is draining) reconnects through the load
+// balancer, keeping the microphone: up to RECONNECT_TRIES times, waiting longer each time.
+const RECONNECT_TRIES = 5;
+let reconnects = { sessionId: null, tries: 0 };
+
 function onClosed({ code, reason }) {
+  const { kind, sessionId, total } = current;
+  if (current.reconnect || code === 1013) {
+    if (reconnects.sessionId !== sessionId) reconnects = { sessionId, tries: 0 };
+    if (reconnects.tries < RECONNECT_TRIES) {
+      reconnects.tries += 1;
+      setState("connecting");
+      const microphone = endCall({ keepMicrophone: true });
+      setTimeout(() => openCall(kind, sessionId, { microphone, total }), 500 * reconnects.tries);
+      return;
+    }
+  }
   const why = reason || (code === 1006 ? "the connection was lost" : `code ${code}`);
   showError(`The call was closed by the server: ${why}`, "call");
   setState("ended");
@@ -329,6 +346,7 @@ function onServerEvent(event) {
   debug.events.push({ ...event, at: Math.round(performance.now() - current.call.startedAt) });
   switch (event.type) {
     case "hello":
+      reconnects = { sessionId: current.sessionId, tries: 0 };
       showProgress(event);
       if (event.completed) {
         setState("ended"); // nothing left to say: show the outcome without a call
@@ -356,6 +374,9 @@ function onServerEvent(event) {
       break;
     case "completed":
       onCompleted(event);
+      break;
+    case "draining":
+      current.reconnect = true; // reconnect when this server closes the call
       break;
     case "error":
       $("call-error").dataset.code = event.code || "";

@@ -45,7 +45,7 @@ class Instance:
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    async def start(self, limit_s: float = 90.0) -> Instance:
+    async def start(self, limit_s: float = 240.0) -> Instance:
         self.process = subprocess.Popen(  # noqa: ASYNC220 - starts at once, never waits
             [sys.executable, "-m", "server"],
             cwd=ROOT,
