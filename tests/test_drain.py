@@ -33,7 +33,7 @@ async def test_sigterm_drains_a_live_call(tmp_path: Path) -> None:
                 "OPENAI_API_KEY": "test",
                 "OPENAI_BASE_URL": fake.base_url,
                 "VIVA_RTC_HOST_ADDRESSES": "127.0.0.1",
-                "VIVA_DRAIN_DELAY_SECONDS": "2",
+                "VIVA_DRAIN_DELAY_SECONDS": "10",  # room for the reads below
             },
             tmp_path,
         )
@@ -79,23 +79,23 @@ async def test_sigterm_drains_a_live_call(tmp_path: Path) -> None:
             flipped = time.monotonic()
             drained = await caller.wait_for(lambda e: e["type"] == "draining", after=mark)
             assert drained["reconnect"] is True
+            second = await http.ws_connect(f"{viva.base}{path}")  # a new call meanwhile
+            refused = await second.receive_json(timeout=10)
+            assert refused["code"] == "draining"
+            await second.close()
             turn = await caller.wait_for(lambda e: e["type"] == "turn", after=mark, timeout=30)
             finished = time.monotonic()
             assert turn["question_index"] == 1
             assert flipped < signalled + ACK_DELAY_S < finished  # readyz flipped mid-turn
             assert caller.events.index(drained) < caller.events.index(turn)
 
-            # while draining: stored, still answering reads, refusing new calls
+            # while draining: stored, and still answering reads
             _, body = await call(
                 http, "GET", f"{viva.base}/api/transcripts/interview/{isid}?user_id={owner}"
             )
             said = [(i["speaker"], i["message"]) for i in body["items"]]
             assert said[-2:] == [("user", "I would add an index."), ("assistant", said[-1][1])]
             assert said[-1][1].startswith("Thanks, noted.")
-            second = await http.ws_connect(f"{viva.base}{path}")
-            refused = await second.receive_json(timeout=10)
-            assert refused["code"] == "draining"
-            await second.close()
 
             assert await viva.wait_exit(60) == 0
             assert "drained in" in viva.log()
