@@ -17,6 +17,8 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+METRICS_TOKEN = "instances-metrics-token"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def free_port() -> int:
@@ -40,6 +42,9 @@ class Instance:
             "VIVA_INSTANCE_ID": name,
             "VIVA_PROVIDERS": "offline",
             "VIVA_TTS": "false",
+            "VIVA_LIMITS": "off",  # per-user limits are not what these tests are about
+            "VIVA_METRICS_ADDRESS": "",  # several instances: /metrics on the main address
+            "VIVA_METRICS_TOKEN": METRICS_TOKEN,
             **env,
         }
         self.log_path = log_dir / f"{name}.log"

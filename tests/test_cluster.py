@@ -18,7 +18,7 @@ import redis.asyncio
 
 from tests.conftest import user
 from tests.fake_openai import CHAT, FakeOpenAI, Reply
-from tests.instances import Instance, call, eventually
+from tests.instances import METRICS_AUTH, Instance, call, eventually
 from tests.rest_helpers import ANSWERS
 
 pytestmark = pytest.mark.postgres
@@ -79,7 +79,7 @@ async def test_two_instances_share_sessions_turn_by_turn(pair: tuple[Instance, I
     async with aiohttp.ClientSession() as http:
         health = [(await call(http, "GET", f"{i.base}/healthz"))[1] for i in pair]
         assert [h["instance_id"] for h in health] == ["viva-a", "viva-b"]
-        metrics = await (await http.get(f"{b.base}/metrics")).text()
+        metrics = await (await http.get(f"{b.base}/metrics", headers=METRICS_AUTH)).text()
         assert 'viva_active_calls{viva_instance="viva-b"} 0.0' in metrics
 
         # A collector started on A finishes on B (each answer alternately on A and B).
