@@ -8,7 +8,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from api import calls, collector, health, identity, interviews, schemas, tickets, transcripts, voice_ws
+from api import (
+    calls,
+    collector,
+    health,
+    identity,
+    interviews,
+    schemas,
+    tickets,
+    transcripts,
+    voice_ws,
+)
 from api.appkeys import SETTINGS
 from api.metrics_site import guarded_metrics
 from api.openapi import Operation, Socket, document
