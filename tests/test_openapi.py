@@ -23,7 +23,8 @@ from aiohttp.test_utils import TestClient
 from api.routes import REST, SOCKETS
 
 SEED = 1111  # a failure is reproduced with the same seed (printed in the summary)
-EXAMPLES = 100  # per operation
+EXAMPLES = 100  # at least, per operation
+MAX_EXAMPLES = 120  # asked of the fuzzer: it may draw a few duplicates, which count once
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_headers_conformance,response_schema_conformance,negative_data_rejection"
@@ -107,11 +108,11 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     report = tmp_path / "report.ndjson"
     command = [
         str(Path(sys.executable).parent / "schemathesis"), "run", f"{served}/api/openapi.json",
-        "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--checks", CHECKS,
+        "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--checks", CHECKS,
         "--phases", "coverage,fuzzing", "--no-shrink", "--no-color",
         "--report", "ndjson", "--report-ndjson-path", str(report),
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     summary = run.stdout[run.stdout.find("SUMMARY") - 40 :]
     print(summary)  # the figures for the closing note: operations, cases, failures
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
@@ -121,7 +122,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     assert len(cases) == len(REST)
     # GET /api/config takes no input at all: there are only a handful of distinct cases
     varied = {label: n for label, n in cases.items() if label != "GET /api/config"}
-    assert all(count >= EXAMPLES for count in varied.values()), cases
+    short = {label: n for label, n in varied.items() if n < EXAMPLES}
+    assert not short, short
     assert statuses and not [status for status in statuses if status >= 500], statuses
 
 
