@@ -36,6 +36,14 @@ async def transcribe(request: web.Request) -> web.Response:
     collector's field, or an answer to the current question) and the text is stored as
     the user's row in its transcript; the session itself does not advance.
     """
+    try:
+        return await _transcribe(request)
+    except asyncio.CancelledError:  # the client went away (the server cancels its handler)
+        log.info("transcription abandoned: the client went away")
+        raise
+
+
+async def _transcribe(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     audio, raw_fields = await _read_form(request, settings.max_audio_bytes)
     fields = validation.validate(schemas.TranscribeForm, raw_fields)
@@ -48,15 +56,11 @@ async def transcribe(request: web.Request) -> web.Response:
     hints = SpeechHints()
     if named and kind:  # ownership (404) and hints before any audio work
         hints = await session_conversation(request.app, kind, named, owner).hints()
-    try:
-        pcm = await decode_audio(
-            audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
-        )
-        await request.app[LIMITER].spend("audio_seconds", owner, address(request), pcm.duration_s)
-        text = (await request.app[STT].transcribe(pcm, hints)).text.strip()
-    except asyncio.CancelledError:  # the client went away (the server cancels its handler)
-        log.info("transcription abandoned: the client went away")
-        raise
+    pcm = await decode_audio(
+        audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
+    )
+    await request.app[LIMITER].spend("audio_seconds", owner, address(request), pcm.duration_s)
+    text = (await request.app[STT].transcribe(pcm, hints)).text.strip()
     if named and kind and text:
         await request.app[TRANSCRIPTS].add_user_text(kind, named, owner, text)
     return validation.reply(schemas.Transcribed(text=text, user_id=owner))

@@ -8,8 +8,6 @@ is stored as a user row of the session's transcript.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from functools import cache
 from typing import Any
@@ -215,30 +213,3 @@ async def test_openai_transcription_gets_the_sessions_hints(
     assert "prompt" not in plain.form
     assert (await transcript(client, "interview", interview_session, owner))[-1] == (
         "user", "I would shard by customer.")
-
-
-async def test_an_upload_whose_client_left_is_abandoned(
-    aiohttp_client: MakeClient, settings: Settings, caplog: pytest.LogCaptureFixture
-) -> None:
-    """aiohttp's test server cancels the handler of a request whose client went away, as
-    `serve` has it do in production: the upload's decoding and transcription are given up
-    and nothing is stored. (Decoding stops at its next frame; a pocketsphinx pass already
-    under way in its worker thread cannot be interrupted, and its result is dropped.)"""
-    caplog.set_level(logging.INFO, logger="viva.api.transcripts")
-    client = await aiohttp_client(create_app(settings))
-    owner = user()
-    session_id = await collector_at_level(client, owner)
-    before = await transcript(client, "collector", session_id, owner)
-    long_answer = " ".join(["I have worked as a senior engineer for many years."] * 6)
-    audio = recording(long_answer, "wav")
-    named = form(audio, "wav", session_type="collector", session_id=session_id, user_id=owner)
-    request = asyncio.ensure_future(client.post(PATH, data=named))
-    await asyncio.sleep(0.5)  # the upload is in; decoding or transcription is under way
-    request.cancel()  # ...then the client goes away
-    await asyncio.gather(request, return_exceptions=True)
-    for _ in range(300):
-        if any("abandoned" in r.getMessage() for r in caplog.records):
-            break
-        await asyncio.sleep(0.1)
-    assert any("abandoned" in r.getMessage() for r in caplog.records)
-    assert await transcript(client, "collector", session_id, owner) == before
