@@ -23,6 +23,7 @@ from api.appkeys import (
     CALL_REGISTRY,
     CALLS,
     COLLECTOR,
+    CONVERSATIONS,
     INTERVIEWS,
     LIMITER,
     REDIS,
@@ -62,6 +63,7 @@ from storage.db import (
     session_factory,
 )
 from storage.shared import CallRegistry, RedisTurnGuard, redis_client
+from voice.conversation import Conversations
 from voice.ice import restrict_host_candidates
 from voice.speech_factory import OpenAISpeechConfig, build_speech
 from voice.tts import OpenAIVoiceConfig
@@ -155,6 +157,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[COLLECTOR] = CollectorService(deps)
     app[INTERVIEWS] = InterviewService(deps)
     app[TRANSCRIPTS] = TranscriptService(deps)
+    app[CONVERSATIONS] = Conversations(app[COLLECTOR], app[INTERVIEWS])
     app[STT], app[TTS] = build_speech(openai_speech_config(settings), client)
     if client is None:
         log.warning(

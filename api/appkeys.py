@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from settings import Settings
     from storage.shared import CallRegistry
     from voice.call import Call
+    from voice.conversation import Conversations
     from voice.stt import SpeechToText
     from voice.tts import TextToSpeech
 
@@ -26,6 +27,7 @@ SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 COLLECTOR: web.AppKey[CollectorService] = web.AppKey("collector")
 INTERVIEWS: web.AppKey[InterviewService] = web.AppKey("interviews")
 TRANSCRIPTS: web.AppKey[TranscriptService] = web.AppKey("transcripts")
+CONVERSATIONS: web.AppKey[Conversations] = web.AppKey("conversations")
 STT: web.AppKey[SpeechToText] = web.AppKey("stt")
 TTS: web.AppKey[TextToSpeech] = web.AppKey("tts")
 # live voice sockets and calls, closed on shutdown

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -34,8 +35,10 @@ from api.identity import address, socket_user
 from api.voice_ws import conversation_for, refuse
 from flows.errors import Conflict, InvalidInput, NotFound
 from metrics import ACTIVE_CALLS
-from voice.call import Call
+from settings import Settings
+from voice.call import Call, CallConfig
 from voice.ice import call_ice_servers
+from voice.vad import VadConfig
 
 log = logging.getLogger(f"viva.{__name__}")
 MAX_SIGNAL_BYTES = 256 * 1024
@@ -80,7 +83,7 @@ async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
 
 async def _call(request: web.Request, kind: str, owner: str) -> web.WebSocketResponse:
     app = request.app
-    conversation = conversation_for(request, kind, owner)
+    conversation = conversation_for(request, kind, owner, "webrtc")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_SIGNAL_BYTES)
     await ws.prepare(request)
     try:
@@ -132,13 +135,12 @@ async def _run_call(
 
     call = Call(
         conversation,
-        app[SETTINGS],
+        call_config(settings, conversation.kind, ice_servers),
         app[STT],
         app[TTS],
         app[TRANSCRIPTS],
         send,
         on_closed=closed,
-        ice_servers=ice_servers,
     )
     calls.add(call)
     ACTIVE_CALLS.inc()
@@ -167,6 +169,33 @@ async def _run_call(
         # Runs to the end (and leaves CALLS) even if this handler is cancelled meanwhile.
         await call.close()
         await ws.close(code=code)
+
+
+def call_config(
+    settings: Settings, kind: str, ice_servers: Sequence[Mapping[str, object]]
+) -> CallConfig:
+    """The call's part of the settings; the silence window depends on the conversation."""
+    silence = (
+        settings.vad_silence_ms_collector
+        if kind == "collector"
+        else settings.vad_silence_ms_interview
+    )
+    vad = VadConfig(
+        aggressiveness=settings.vad_aggressiveness,
+        pre_speech_ms=settings.vad_pre_speech_ms,
+        silence_ms=silence,
+        min_utterance_ms=settings.vad_min_utterance_ms,
+        pause_ms=(
+            settings.early_transcript_ms if 0 < settings.early_transcript_ms < silence else None
+        ),
+    )
+    return CallConfig(
+        vad=vad,
+        ice_servers=ice_servers,
+        relay_only=settings.ice_transport_policy == "relay",
+        barge_in_ms=settings.barge_in_ms,
+        streaming_replies=settings.streaming_replies,
+    )
 
 
 async def _close_when_ended(call: Call, ws: web.WebSocketResponse) -> None:

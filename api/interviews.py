@@ -5,12 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import schemas, validation
-from api.appkeys import INTERVIEWS
+from api.appkeys import CONVERSATIONS, INTERVIEWS
 from api.identity import caller
 from flows.errors import NotFound
-from flows.interviewing import InterviewReply
-from metrics import TURNS
 from storage.records import Interview, InterviewSummary, iso
+from voice.conversation import Said
 
 
 def summary(interview: Interview | InterviewSummary) -> schemas.InterviewSummary:
@@ -26,14 +25,8 @@ def summary(interview: Interview | InterviewSummary) -> schemas.InterviewSummary
     )
 
 
-def reply_model(reply: InterviewReply) -> schemas.InterviewReply:
-    return schemas.InterviewReply(
-        interview_session_id=reply.session_id,
-        user_id=reply.user_id,
-        assistant_message=reply.message,
-        status=reply.status,  # type: ignore[arg-type]  # validated: active or completed
-        question_index=reply.question_index,
-    )
+def reply_model(said: Said) -> schemas.InterviewReply:
+    return schemas.InterviewReply(**said.fields, assistant_message=said.text)
 
 
 async def list_interviews(request: web.Request) -> web.Response:
@@ -60,16 +53,15 @@ async def start(request: web.Request) -> web.Response:
     named = validation.named_user(request, body.user_id)
     owner = await caller(request, named, spend="sessions")
     reply = await request.app[INTERVIEWS].start(interview_id, owner)
-    return validation.reply(reply_model(reply))
+    return validation.reply(reply_model(Said.of(reply)))
 
 
 async def turn(request: web.Request) -> web.Response:
     session_id = validation.path(request, schemas.SessionPath).session_id
     body = await validation.body(request, schemas.TurnRequest)
     owner = await caller(request, validation.named_user(request, body.user_id), spend="turns")
-    reply = await request.app[INTERVIEWS].turn(session_id, owner, body.user_message)
-    TURNS.labels("rest", "interview").inc()
-    return validation.reply(reply_model(reply))
+    conversation = request.app[CONVERSATIONS].open("interview", session_id, owner, "rest")
+    return validation.reply(reply_model(await conversation.turn(body.user_message)))
 
 
 async def feedback(request: web.Request) -> web.Response:

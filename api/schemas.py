@@ -198,6 +198,7 @@ class Error(Output):
 class CollectorReply(Output):
     collector_session_id: str
     user_id: str
+    status: Literal["active", "completed"]
     assistant_message: str
     assistant_audio_base64: str | None
     assistant_audio_content_type: str | None
@@ -239,6 +240,8 @@ class InterviewReply(Output):
     assistant_message: str
     status: Literal["active", "completed"]
     question_index: int | None = Field(description="null once the interview is completed")
+    question_count: int | None = Field(description="how many questions the interview has")
+    interview_id: str | None
 
 
 class CategoryScore(Output):

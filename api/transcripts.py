@@ -10,9 +10,8 @@ from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_protocol import RequestPayloadError
 
 from api import schemas, validation
-from api.appkeys import LIMITER, SETTINGS, STT, TRANSCRIPTS
+from api.appkeys import CONVERSATIONS, LIMITER, SETTINGS, STT, TRANSCRIPTS
 from api.identity import address, caller
-from api.voice_ws import session_conversation
 from flows.errors import InvalidInput
 from voice.audio import AudioError, decode_audio
 from voice.stt import SpeechHints
@@ -55,7 +54,7 @@ async def _transcribe(request: web.Request) -> web.Response:
         raise InvalidInput("invalid_session_type", "session_type must be collector or interview.")
     hints = SpeechHints()
     if named and kind:  # ownership (404) and hints before any audio work
-        hints = await session_conversation(request.app, kind, named, owner).hints()
+        hints = await request.app[CONVERSATIONS].open(kind, named, owner, "rest").hints()
     pcm = await decode_audio(
         audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
     )

@@ -8,7 +8,6 @@ session closes it, with the policy-violation code.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -21,8 +20,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from api import schemas, validation
 from api.appkeys import (
     CALL_REGISTRY,
-    COLLECTOR,
-    INTERVIEWS,
+    CONVERSATIONS,
     LIMITER,
     SETTINGS,
     STT,
@@ -32,17 +30,11 @@ from api.appkeys import (
 from api.identity import address, socket_user
 from api.refusals import Refusal
 from api.speaking import spoken
-from flows.delivery import VoiceTiming
 from flows.errors import Conflict, FlowError, InvalidInput, NotFound
-from metrics import ACTIVE_SOCKETS, TURNS, observe_turn_stages
-from voice.audio import AudioError, decode_audio
-from voice.conversation import (
-    CollectorConversation,
-    Conversation,
-    InterviewConversation,
-    Said,
-)
-from voice.timing import speech_spans
+from metrics import ACTIVE_SOCKETS
+from voice.audio import AudioError, Pcm, decode_audio
+from voice.conversation import Conversation, Said
+from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
 
 log = logging.getLogger(f"viva.{__name__}")
 
@@ -59,18 +51,10 @@ class MessageError(Exception):
         self.code = code
 
 
-def conversation_for(request: web.Request, kind: str, owner: str) -> Conversation:
-    """The conversation a voice route names (session id in the path) for its verified user."""
-    return session_conversation(request.app, kind, request.match_info["session_id"], owner)
-
-
-def session_conversation(
-    app: web.Application, kind: str, session_id: str, owner: str
-) -> Conversation:
-    """The collector or interview conversation of a session, as the voice paths see it."""
-    if kind == "collector":
-        return CollectorConversation(app[COLLECTOR], session_id, owner)
-    return InterviewConversation(app[INTERVIEWS], session_id, owner)
+def conversation_for(request: web.Request, kind: str, owner: str, path: str) -> Conversation:
+    """The conversation a session route names (session id in the path) for its verified
+    owner; `path` (rest, websocket, webrtc) labels its turns."""
+    return request.app[CONVERSATIONS].open(kind, request.match_info["session_id"], owner, path)
 
 
 async def interview_voice(request: web.Request) -> web.WebSocketResponse:
@@ -88,7 +72,7 @@ async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
     except InvalidInput as error:  # a malformed id or user_id: refused inside the socket
         return await refuse(request, kind, error)
     async with request.app[LIMITER].hold("sockets", owner, address(request)):
-        return await _open(request, kind, conversation_for(request, kind, owner))
+        return await _open(request, kind, conversation_for(request, kind, owner, "websocket"))
 
 
 async def refuse(request: web.Request, kind: str, error: FlowError) -> web.WebSocketResponse:
@@ -132,12 +116,15 @@ async def _open(
     log.info("voice socket open: %s %s", kind, session_id)
     app[VOICE_SOCKETS].add(ws)
     ACTIVE_SOCKETS.inc()
+    engine = TurnEngine(
+        conversation, app[STT], app[TRANSCRIPTS], "websocket", app[SETTINGS].vad_aggressiveness
+    )
     try:
-        await ws.send_json(await _payload(app, "assistant_prompt", said))
+        await engine.say(said, _SocketMouth(app, ws, "assistant_prompt"))
         async for message in ws:
             if message.type == WSMsgType.ERROR:
                 break
-            await _answer(app, ws, conversation, message)
+            await _answer(app, ws, engine, message)
     except ConnectionResetError:  # the client left mid-reply; its turn is already stored
         log.info("voice socket lost: %s %s", kind, session_id)
     finally:
@@ -148,11 +135,12 @@ async def _open(
 
 
 async def _answer(
-    app: web.Application, ws: web.WebSocketResponse, conversation: Conversation, message: Any
+    app: web.Application, ws: web.WebSocketResponse, engine: TurnEngine, message: Any
 ) -> None:
     """Handle one client message; whatever goes wrong, the client gets an `error` frame."""
+    conversation = engine.conversation
     try:
-        await _handle(app, ws, conversation, message)
+        await _handle(app, ws, engine, message)
     except (MessageError, FlowError, AudioError) as error:
         await ws.send_json({"type": "error", "code": error.code, "message": str(error)})
     except Refusal as refusal:  # a limit: the socket stays open for later turns
@@ -181,8 +169,9 @@ async def _answer(
 
 
 async def _handle(
-    app: web.Application, ws: web.WebSocketResponse, conversation: Conversation, message: Any
+    app: web.Application, ws: web.WebSocketResponse, engine: TurnEngine, message: Any
 ) -> None:
+    """Turn one message into the engine's input, and its reply into `assistant_turn`."""
     if message.type == WSMsgType.BINARY:
         raise MessageError("binary_not_supported", "Send JSON text messages, not binary frames.")
     if message.type != WSMsgType.TEXT:
@@ -190,57 +179,59 @@ async def _handle(
     unknown = InvalidInput("unknown_type", "type must be user_audio, user_text or ping.")
     data = validation.message(schemas.VOICE_MESSAGES, message.data, unknown)
     received = time.monotonic()
-    voice: VoiceTiming | None = None
     if isinstance(data, schemas.Ping):
         await ws.send_json({"type": "pong"})
         return
-    await app[LIMITER].spend("turns", conversation.user_id, ws[ADDRESS])
+    user = engine.conversation.user_id
+    await app[LIMITER].spend("turns", user, ws[ADDRESS])
     if isinstance(data, schemas.UserText):
-        text = data.text
+        heard = Heard(
+            received, "message_received", text=data.text, marks={"transcript": time.monotonic()}
+        )
     else:
         assert isinstance(data, schemas.UserAudio)
-        text, voice = await _transcribe(app, ws, conversation, data)
-    transcribed = time.monotonic()
-    said = await conversation.turn(text, voice=voice)
-    replied = time.monotonic()
-    payload = await _payload(app, "assistant_turn", said, user_text=text)
-    await ws.send_json(payload)
-    await _record(app, conversation, said, received, transcribed, replied)
+        pcm = await _audio(app, data)
+        await app[LIMITER].spend("audio_seconds", user, ws[ADDRESS], pcm.duration_s)
+        # a recording starts when the client starts recording: the wait counts from there
+        heard = Heard(
+            received, "message_received", pcm=pcm, question_end=0.0, wait_source="recording_start"
+        )
+    try:
+        said = await engine.take_turn(heard, _SocketMouth(app, ws, "assistant_turn"))
+    except NothingHeard:
+        raise MessageError(
+            "nothing_heard", "I couldn't make out any words; please try again."
+        ) from None
     if said.completed:
         await ws.send_json({"type": "completed", **said.fields})
 
 
-async def _record(
-    app: web.Application,
-    conversation: Conversation,
-    said: Said,
-    received: float,
-    transcribed: float,
-    replied: float,
-) -> None:
-    """Store and export the turn's stages, in ms from the moment the message arrived."""
-    sent = time.monotonic()
-    stages = {
-        "transcript": round((transcribed - received) * 1000, 1),
-        "reply_text": round((replied - received) * 1000, 1),
-        "reply_sent": round((sent - received) * 1000, 1),
-    }
-    TURNS.labels("websocket", conversation.kind).inc()
-    observe_turn_stages("websocket", stages)
-    if said.assistant_entry_id is not None:
-        await app[TRANSCRIPTS].revise(
-            said.assistant_entry_id, timings={"message_received": 0.0, **stages}
-        )
+class _SocketMouth:
+    """The socket's wire for a reply: one JSON message carrying the whole clip."""
+
+    def __init__(self, app: web.Application, ws: web.WebSocketResponse, kind: str) -> None:
+        self.app = app
+        self.ws = ws
+        self.kind = kind  # assistant_prompt | assistant_turn
+        self.heard: str | None = None
+
+    async def user_text(self, text: str) -> None:
+        self.heard = text
+
+    async def push(self, piece: str) -> None:
+        """The socket sends the reply whole: nothing to do per piece."""
+
+    async def deliver(self, said: Said) -> Delivered:
+        replied = time.monotonic()
+        await self.ws.send_json(await _payload(self.app, self.kind, said, user_text=self.heard))
+        return Delivered({"reply_text": replied, "reply_sent": time.monotonic()})
+
+    async def finish(self, said: Said) -> str | None:
+        return None  # a clip is never cut short
 
 
-async def _transcribe(
-    app: web.Application,
-    ws: web.WebSocketResponse,
-    conversation: Conversation,
-    data: schemas.UserAudio,
-) -> tuple[str, VoiceTiming]:
-    """The recording's text, and where its speech is (a recording starts when the client
-    starts recording, so the wait before the first word is counted from there)."""
+async def _audio(app: web.Application, data: schemas.UserAudio) -> Pcm:
+    """The recording of a user_audio message, decoded."""
     settings = app[SETTINGS]
     encoded = data.audio_base64.strip()
     if (prefix := _DATA_URL.match(encoded)) is not None:  # FileReader.readAsDataURL output
@@ -255,16 +246,9 @@ async def _transcribe(
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise MessageError("invalid_base64", "audio_base64 is not valid base64.") from None
-    pcm = await decode_audio(
+    return await decode_audio(
         raw, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
     )
-    user, where = conversation.user_id, ws[ADDRESS]
-    await app[LIMITER].spend("audio_seconds", user, where, pcm.duration_s)
-    text = (await app[STT].transcribe(pcm, await conversation.hints())).text.strip()
-    if not text:
-        raise MessageError("nothing_heard", "I couldn't make out any words; please try again.")
-    spans = await asyncio.to_thread(speech_spans, pcm, settings.vad_aggressiveness)
-    return text, VoiceTiming(spans, pcm.duration_s, 0.0, "recording_start")
 
 
 async def _payload(

@@ -34,11 +34,13 @@ async def test_collector_start_fields(client: TestClient) -> None:
         "assistant_message",
         "assistant_audio_base64",
         "assistant_audio_content_type",
+        "status",
         "expected_field",
         "completed",
         "interview_id",
     }
     assert body["user_id"] == owner
+    assert body["status"] == "active"
     assert body["expected_field"] == "readiness"
     assert "Ada" in body["assistant_message"]
     assert body["completed"] is False and body["interview_id"] is None
@@ -86,8 +88,11 @@ async def test_collector_to_interview_to_transcript(client: TestClient) -> None:
         "assistant_message",
         "status",
         "question_index",
+        "question_count",
+        "interview_id",
     }
     assert started["question_index"] == 0 and started["status"] == "active"
+    assert started["question_count"] == 3 and started["interview_id"] == interview_id
     assert f"First question: {details['questions'][0]}" in started["assistant_message"]
     session_id = started["interview_session_id"]
 

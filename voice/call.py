@@ -1,9 +1,10 @@
 """One WebRTC voice call: the peer connection, its tracks and tasks, and the turn loop.
 
 Inbound: remote audio → 16 kHz mono → echo gate → VAD segmenter → utterances. Each
-utterance goes to speech-to-text (with the conversation's hints), then to the
-conversation, whose reply streams into a `Speaker` (sentences synthesized and queued on
-the `PlayoutTrack` while the rest is still being written). Typed `user_text` is a turn
+utterance is handed to the turn engine (`voice/engine.py`: speech-to-text with the
+conversation's hints, the turn, timings), whose reply streams through `_CallMouth` into a
+`Speaker` (sentences synthesized and queued on the `PlayoutTrack` while the rest is still
+being written) and out as call events. Typed `user_text` is a turn
 like a spoken one; turns run one at a time, in order. Everything the call starts is
 owned here; `close()` (idempotent) wraps up a turn in progress and cancels the rest.
 
@@ -43,7 +44,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,18 +55,16 @@ from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
-from flows.delivery import VoiceTiming
 from flows.errors import FlowError
 from flows.transcripts import TranscriptService
-from metrics import BARGE_INS, TURNS, observe_turn_stages
-from settings import Settings
+from metrics import BARGE_INS
 from voice.audio import Pcm
 from voice.conversation import Conversation, Said
+from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
 from voice.ice import rtc_configuration
 from voice.playout import PlayoutTrack
 from voice.speaker import Speaker
 from voice.stt import SpeechToText
-from voice.timing import speech_spans
 from voice.tts import TextToSpeech
 from voice.vad import SpeechEnd, SpeechPause, SpeechStart, VadConfig, VadSegmenter
 
@@ -76,7 +75,6 @@ _BYTES_PER_MS = VAD_RATE * 2 // 1000
 ECHO_WINDOW_S = 0.5  # how long after a frame is sent its echo may still arrive
 ECHO_MARGIN_DB = 20.0  # inbound this far below the recent outbound level is taken for echo
 CLOSE_GRACE_S = 10.0  # how long close() lets a turn in progress finish storing itself
-CUT_OFF = "…"  # the stored reply when the candidate heard none of it
 
 
 @dataclass(frozen=True)
@@ -91,52 +89,44 @@ class Utterance:
     audio_start: float = 0.0  # monotonic time of the first sample of `pcm`
 
 
+@dataclass(frozen=True)
+class CallConfig:
+    """What a call needs to know; built from the settings by `api/calls.py`."""
+
+    vad: VadConfig  # the turn-taking rule for this conversation's kind
+    ice_servers: Sequence[Mapping[str, object]] = ()  # with this call's TURN credentials
+    relay_only: bool = False  # ICE through the TURN relay only
+    barge_in_ms: int = 400
+    streaming_replies: bool = True
+
+
 class Call:
     def __init__(
         self,
         conversation: Conversation,
-        settings: Settings,
+        config: CallConfig,
         stt: SpeechToText,
         tts: TextToSpeech,
         transcripts: TranscriptService,
         send: EventSink,
         *,
         on_closed: Callable[[Call], None] | None = None,
-        ice_servers: list[dict[str, object]] | None = None,  # default: settings.ice_servers
     ) -> None:
         self.conversation = conversation
-        self.settings = settings
-        self.stt = stt
+        self.config = config
         self.tts = tts
-        self.transcripts = transcripts
+        self.engine = TurnEngine(
+            conversation, stt, transcripts, "webrtc", config.vad.aggressiveness
+        )
         self.send = send
         self.on_closed = on_closed
         self.id = f"{conversation.kind}:{conversation.session_id[:8]}"
-        servers = settings.ice_servers if ice_servers is None else ice_servers
-        relay_only = settings.ice_transport_policy == "relay"
-        self.pc = RTCPeerConnection(rtc_configuration(servers, relay_only))
+        self.pc = RTCPeerConnection(rtc_configuration(config.ice_servers, config.relay_only))
         self.playout = PlayoutTrack(
             on_played=self._on_played, on_started=self._on_started, opus=True
         )
         self.pc.addTrack(self.playout)
-        silence = (
-            settings.vad_silence_ms_collector
-            if conversation.kind == "collector"
-            else settings.vad_silence_ms_interview
-        )
-        self.vad = VadSegmenter(
-            VadConfig(
-                aggressiveness=settings.vad_aggressiveness,
-                pre_speech_ms=settings.vad_pre_speech_ms,
-                silence_ms=silence,
-                min_utterance_ms=settings.vad_min_utterance_ms,
-                pause_ms=(
-                    settings.early_transcript_ms
-                    if 0 < settings.early_transcript_ms < silence
-                    else None
-                ),
-            )
-        )
+        self.vad = VadSegmenter(config.vad)
         # speculative transcription: (speech_end_ms it covers, task), see _vad_event
         self._early: tuple[int, asyncio.Task[str]] | None = None
         self.state = "connecting"
@@ -337,7 +327,7 @@ class Call:
             and not self._barged
             and self.vad.in_speech
             and self.playout.is_playing
-            and self.vad.now_ms - self._overlap_start >= self.settings.barge_in_ms
+            and self.vad.now_ms - self._overlap_start >= self.config.barge_in_ms
         )
 
     async def _vad_event(self, event: object) -> None:
@@ -353,7 +343,7 @@ class Call:
             self._drop_early()
             if not (self._started_over_playback and self.playout.is_playing) and not self.completed:
                 audio = self._heard_between(event.audio_start_ms, event.ms)
-                task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
+                task = asyncio.ensure_future(self.engine.transcribe(Pcm(audio, VAD_RATE)))
                 self._early = (event.speech_end_ms, task)
             return
         if isinstance(event, SpeechStart):
@@ -388,9 +378,6 @@ class Call:
         if self._early is not None:
             self._early[1].cancel()
             self._early = None
-
-    async def _transcribe(self, pcm: Pcm) -> str:
-        return (await self.stt.transcribe(pcm, await self.conversation.hints())).text.strip()
 
     def _heard_between(self, start_ms: int, end_ms: int) -> bytes:
         start = max(0, (start_ms - self._heard_from_ms) * _BYTES_PER_MS)
@@ -453,52 +440,39 @@ class Call:
             await self._set_state("listening")
 
     async def _take_turn(self, utterance: Utterance) -> None:
-        if utterance.pcm is None and utterance.text is None:
-            said = await self.conversation.prompt()
-            speaker = self._new_speaker()
-            try:
-                await speaker.push(said.text)
-                await self._speak(speaker, said, {}, time.monotonic())
-            finally:
-                await speaker.close()
-            return
-        await self._set_state("thinking")
-        timings: dict[str, float] = {"end_of_turn": utterance.turn_end}
-        text = utterance.text
-        if utterance.early is not None:
-            text = await utterance.early
-            timings["transcript"] = time.monotonic()
-        elif utterance.pcm is not None:
-            text = await self._transcribe(utterance.pcm)
-            timings["transcript"] = time.monotonic()
-            if not text:
-                await self._event(
-                    {"type": "error", "code": "nothing_heard", "message": "I didn't catch that."}
-                )
-                await self._set_state("listening")
-                return
-        assert text is not None
-        await self._event({"type": "user_transcript", "text": text})
-        voice = await self._voice_timing(utterance)
-        speaker = self._new_speaker()
+        mouth = _CallMouth(self)
         try:
-            said = await self.conversation.turn(text, speaker.push, voice)
-            TURNS.labels("webrtc", self.conversation.kind).inc()
-            await self._speak(speaker, said, timings, utterance.speech_end)
+            if utterance.pcm is None and utterance.text is None:
+                said = await self.engine.prompt(mouth)
+            else:
+                await self._set_state("thinking")
+                said = await self.engine.take_turn(self._heard_turn(utterance), mouth)
+        except NothingHeard:
+            await self._event(
+                {"type": "error", "code": "nothing_heard", "message": "I didn't catch that."}
+            )
+            await self._set_state("listening")
+            return
         finally:
-            await speaker.close()
+            await mouth.close()
+        if said.completed:
+            self.completed = True
+            await self._event({"type": "completed", **said.fields})
+            await self._set_state("ended")
+            return
+        await self._set_state("listening")
 
-    async def _voice_timing(self, utterance: Utterance) -> VoiceTiming | None:
-        """Where the speech is in a spoken utterance, and when our question ended, both in
-        seconds from the utterance's first sample (for delivery coaching)."""
-        if utterance.pcm is None:
-            return None
-        spans = await asyncio.to_thread(
-            speech_spans, utterance.pcm, self.settings.vad_aggressiveness
+    def _heard_turn(self, utterance: Utterance) -> Heard:
+        ended = self._question_ended  # when the candidate last heard our reply end
+        return Heard(
+            origin=utterance.speech_end,
+            origin_stage="end_of_speech",
+            text=utterance.text,
+            pcm=utterance.pcm,
+            transcription=utterance.early,
+            marks={"end_of_turn": utterance.turn_end},
+            question_end=ended - utterance.audio_start if ended is not None else None,
         )
-        ended = self._question_ended
-        question_end = ended - utterance.audio_start if ended is not None else None
-        return VoiceTiming(spans, utterance.pcm.duration_s, question_end)
 
     def _new_speaker(self) -> Speaker:
         self._turn_number += 1
@@ -506,7 +480,7 @@ class Call:
             self.tts,
             self.playout,
             self._turn_number,
-            streaming=self.settings.streaming_replies,
+            streaming=self.config.streaming_replies,
             on_sentence=self._sentence_started,
         )
         if self._closing is not None:
@@ -517,48 +491,6 @@ class Call:
         await self._set_state("speaking")
         await self._event({"type": "assistant_text", "text": text})
 
-    async def _speak(
-        self, speaker: Speaker, said: Said, timings: dict[str, float], ended: float
-    ) -> None:
-        """Finish speaking a reply (or the prompt), then store what was heard and when."""
-        await speaker.finish()
-        await self._event({"type": "turn", **said.fields})
-        entry_id = said.assistant_entry_id  # None for the prompt: it is not stored
-        if entry_id is not None:
-            stages = self._timings(speaker, timings, ended)
-            observe_turn_stages("webrtc", stages)
-            stalled = {"playout_stalled_ms": round(speaker.times.stalled_s * 1000, 1)}
-            await self.transcripts.revise(entry_id, timings={**stages, **stalled})
-        await self.playout.idle.wait()
-        self._question_ended = time.monotonic()
-        heard = speaker.played_text() if speaker.interrupted else speaker.spoken_text()
-        await self._event(
-            {"type": "assistant_done", "text": heard, "interrupted": speaker.interrupted}
-        )
-        if entry_id is not None and speaker.interrupted:
-            await self.transcripts.revise(entry_id, message=heard or CUT_OFF)
-        if said.completed:
-            self.completed = True
-            await self._event({"type": "completed", **said.fields})
-            await self._set_state("ended")
-            return
-        await self._set_state("listening")
-
-    @staticmethod
-    def _timings(speaker: Speaker, timings: dict[str, float], ended: float) -> dict[str, float]:
-        """Milliseconds from the end of the candidate's speech to each stage of the reply."""
-        marks = {
-            **timings,
-            "first_token": speaker.times.first_piece,
-            "first_sentence_synthesized": speaker.times.first_sentence_synthesized,
-            "first_audio_queued": speaker.times.first_sentence_queued,
-            "first_audio_sent": speaker.times.first_audio_sent,
-        }
-        relative = {
-            name: round((moment - ended) * 1000, 1) for name, moment in marks.items() if moment
-        }
-        return {"end_of_speech": 0.0, **relative}
-
     async def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
@@ -567,6 +499,57 @@ class Call:
     async def _event(self, event: dict[str, Any]) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await self.send(event)
+
+
+class _CallMouth:
+    """A call's wire for one reply: sentences spoken on the track as they are written,
+    and the events that go with them (`user_transcript`, `turn`, `assistant_done`)."""
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self._speaker: Speaker | None = None
+
+    @property
+    def speaker(self) -> Speaker:
+        if self._speaker is None:
+            self._speaker = self.call._new_speaker()
+        return self._speaker
+
+    async def user_text(self, text: str) -> None:
+        await self.call._event({"type": "user_transcript", "text": text})
+        self.speaker  # noqa: B018 - the reply's speaker starts now, ready for its first words
+
+    async def push(self, piece: str) -> None:
+        await self.speaker.push(piece)
+
+    async def deliver(self, said: Said) -> Delivered:
+        speaker = self.speaker
+        await speaker.finish()
+        await self.call._event({"type": "turn", **said.fields})
+        times = speaker.times
+        return Delivered(
+            {
+                "first_token": times.first_piece,
+                "first_sentence_synthesized": times.first_sentence_synthesized,
+                "first_audio_queued": times.first_sentence_queued,
+                "first_audio_sent": times.first_audio_sent,
+            },
+            {"playout_stalled_ms": round(times.stalled_s * 1000, 1)},
+        )
+
+    async def finish(self, said: Said) -> str | None:
+        speaker = self.speaker
+        await self.call.playout.idle.wait()
+        self.call._question_ended = time.monotonic()
+        heard = speaker.played_text() if speaker.interrupted else speaker.spoken_text()
+        await self.call._event(
+            {"type": "assistant_done", "text": heard, "interrupted": speaker.interrupted}
+        )
+        return heard if speaker.interrupted else None
+
+    async def close(self) -> None:
+        if self._speaker is not None:
+            await self._speaker.close()
 
 
 def _rms(pcm: bytes) -> float:

@@ -1,8 +1,10 @@
-"""One conversation (collector or interview) as the voice paths see it.
+"""One conversation (collector or interview) as every transport sees it.
 
-The WebSocket and WebRTC handlers speak to a `Conversation`: what to say on (re)joining,
-what a turn replies, and what speech-to-text should expect next. It wraps the same
-services the REST handlers use, so all three paths share one flow.
+REST, the WebSocket and WebRTC calls speak to a `Conversation`: what to say on (re)joining,
+what a turn replies, and what speech-to-text should expect next. It wraps the services of
+`flows/`, so all three paths share one flow. Two things happen here once for every path:
+a reply becomes its wire fields (`Said.of`), and a turn is counted (`TURNS`).
+`Conversations` is the factory the transports open sessions with.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from flows.collecting import CollectorReply, CollectorService
 from flows.delivery import VoiceTiming
 from flows.interviewing import InterviewReply, InterviewService
 from flows.turns import TextSink
+from metrics import TURNS
 from voice.stt import SpeechHints
 
 
@@ -26,9 +29,39 @@ class Said:
     fields: dict[str, Any] = field(default_factory=dict)
     assistant_entry_id: int | None = None
 
+    @staticmethod
+    def of(reply: CollectorReply | InterviewReply) -> Said:
+        """The one mapping of a conversation reply to its wire fields (REST, socket, call)."""
+        if isinstance(reply, CollectorReply):
+            return Said(
+                reply.message,
+                reply.completed,
+                {
+                    "collector_session_id": reply.session_id,
+                    "user_id": reply.user_id,
+                    "status": "completed" if reply.completed else "active",
+                    "expected_field": reply.expected_field,
+                    "interview_id": reply.interview_id,
+                },
+                reply.assistant_entry_id,
+            )
+        return Said(
+            reply.message,
+            reply.status == "completed",
+            {
+                "interview_session_id": reply.session_id,
+                "user_id": reply.user_id,
+                "status": reply.status,
+                "question_index": reply.question_index,
+                "question_count": reply.question_count,
+                "interview_id": reply.interview_id,
+            },
+            reply.assistant_entry_id,
+        )
+
 
 class Conversation(Protocol):
-    kind: str
+    kind: str  # "collector" | "interview"
     session_id: str
     user_id: str
 
@@ -44,44 +77,40 @@ class Conversation(Protocol):
 
 
 class _ServiceConversation:
-    """Shared plumbing: a service, a session and its owner; subclasses shape the fields."""
+    """Shared plumbing: a service, a session, its owner, and the path turns arrive by."""
 
     kind: str
 
-    def __init__(self, service: Any, session_id: str, user_id: str) -> None:
+    def __init__(self, service: Any, session_id: str, user_id: str, path: str) -> None:
         self.service = service
         self.session_id = session_id
         self.user_id = user_id
-
-    def _said(self, reply: Any) -> Said:
-        raise NotImplementedError
+        self.path = path  # "rest" | "websocket" | "webrtc": the TURNS label
 
     async def prompt(self) -> Said:
-        return self._said(await self.service.prompt(self.session_id, self.user_id))
+        return Said.of(await self.service.prompt(self.session_id, self.user_id))
 
     async def turn(
         self, text: str, sink: TextSink | None = None, voice: VoiceTiming | None = None
     ) -> Said:
-        return self._said(await self.service.turn(self.session_id, self.user_id, text, sink))
+        reply = await self._reply(text, sink, voice)
+        TURNS.labels(self.path, self.kind).inc()
+        return Said.of(reply)
+
+    async def _reply(
+        self, text: str, sink: TextSink | None, voice: VoiceTiming | None
+    ) -> CollectorReply | InterviewReply:
+        raise NotImplementedError
 
 
 class CollectorConversation(_ServiceConversation):
     kind = "collector"
     service: CollectorService
 
-    def _said(self, reply: CollectorReply) -> Said:
-        return Said(
-            reply.message,
-            reply.completed,
-            {
-                "collector_session_id": reply.session_id,
-                "user_id": reply.user_id,
-                "status": "completed" if reply.completed else "active",
-                "expected_field": reply.expected_field,
-                "interview_id": reply.interview_id,
-            },
-            reply.assistant_entry_id,
-        )
+    async def _reply(
+        self, text: str, sink: TextSink | None, voice: VoiceTiming | None
+    ) -> CollectorReply:
+        return await self.service.turn(self.session_id, self.user_id, text, sink)
 
     async def hints(self) -> SpeechHints:
         session = await self.service.load(self.session_id, self.user_id)
@@ -92,28 +121,25 @@ class InterviewConversation(_ServiceConversation):
     kind = "interview"
     service: InterviewService
 
-    def _said(self, reply: InterviewReply) -> Said:
-        return Said(
-            reply.message,
-            reply.status == "completed",
-            {
-                "interview_session_id": reply.session_id,
-                "user_id": reply.user_id,
-                "status": reply.status,
-                "question_index": reply.question_index,
-                "question_count": reply.question_count,
-                "interview_id": reply.interview_id,
-            },
-            reply.assistant_entry_id,
-        )
-
-    async def turn(
-        self, text: str, sink: TextSink | None = None, voice: VoiceTiming | None = None
-    ) -> Said:
+    async def _reply(
+        self, text: str, sink: TextSink | None, voice: VoiceTiming | None
+    ) -> InterviewReply:
         """Interview answers carry their voice timings: delivery is coached."""
-        reply = await self.service.turn(self.session_id, self.user_id, text, sink, voice)
-        return self._said(reply)
+        return await self.service.turn(self.session_id, self.user_id, text, sink, voice)
 
     async def hints(self) -> SpeechHints:
         question = await self.service.current_question(self.session_id, self.user_id)
         return SpeechHints(expected="answer", question=question)
+
+
+@dataclass(frozen=True)
+class Conversations:
+    """The conversation factory: a session of either kind, for one owner and one path."""
+
+    collector: CollectorService
+    interviews: InterviewService
+
+    def open(self, kind: str, session_id: str, owner: str, path: str) -> Conversation:
+        if kind == "collector":
+            return CollectorConversation(self.collector, session_id, owner, path)
+        return InterviewConversation(self.interviews, session_id, owner, path)

@@ -1,0 +1,158 @@
+"""The one turn engine behind every voice transport.
+
+A transport (the WebRTC call in `voice/call.py`, the base64 WebSocket in
+`api/voice_ws.py`) turns its wire into a `Heard` (typed text, an utterance's audio, or a
+transcription already running) and gives the engine a `Mouth`, which turns the reply into
+its wire (audio frames and events, or one clip in a JSON message). The engine does the
+rest, once for both: speech-to-text with the conversation's hints, where the speech is in
+the answer (for delivery coaching), the conversation turn with the reply streamed into
+the mouth, the stage timings (exported and stored on the assistant's transcript row) and,
+after a barge-in, the revision of that row to what was heard. Turns are counted by the
+conversation itself (`voice/conversation.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flows.delivery import VoiceTiming
+from flows.transcripts import TranscriptService
+from metrics import observe_turn_stages
+from voice.audio import Pcm
+from voice.conversation import Conversation, Said
+from voice.stt import SpeechToText
+from voice.timing import speech_spans
+
+CUT_OFF = "…"  # the stored reply when the candidate heard none of it
+
+
+class NothingHeard(Exception):
+    """Speech-to-text found no words (code `nothing_heard`); each transport words it."""
+
+    code = "nothing_heard"
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One user turn as a transport hands it over."""
+
+    origin: float  # monotonic moment the stage timings count from
+    origin_stage: str  # its name in the stored timings, e.g. "end_of_speech"
+    text: str | None = None  # typed text
+    pcm: Pcm | None = None  # an utterance's audio, when no transcription is running yet
+    transcription: Awaitable[str] | None = None  # one started earlier (a call's pause)
+    marks: Mapping[str, float] = field(default_factory=dict)  # the transport's own moments
+    # delivery coaching: when the question ended, in seconds from the audio's first sample
+    question_end: float | None = None
+    wait_source: str = "question_end"  # or "recording_start": the wait counts from there
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What a mouth reports once the reply is out: its moments, and figures to store."""
+
+    marks: Mapping[str, float | None] = field(default_factory=dict)
+    stored: Mapping[str, float] = field(default_factory=dict)  # stored, not exported
+
+
+class Mouth(Protocol):
+    """How a transport voices one reply (or the prompt)."""
+
+    async def user_text(self, text: str) -> None:
+        """The candidate's words, once known (before the reply starts)."""
+
+    async def push(self, piece: str) -> None:
+        """A piece of the reply's text, as the conversation writes it."""
+
+    async def deliver(self, said: Said) -> Delivered:
+        """The whole reply is written: send (or queue) the rest of it."""
+
+    async def finish(self, said: Said) -> str | None:
+        """Wait until it has been heard; what was heard if it was cut short, else None."""
+
+
+class TurnEngine:
+    """Runs every turn of one conversation on one transport, one turn at a time."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        stt: SpeechToText,
+        transcripts: TranscriptService,
+        path: str,
+        vad_aggressiveness: int = 2,
+    ) -> None:
+        self.conversation = conversation
+        self.stt = stt
+        self.transcripts = transcripts
+        self.path = path  # "websocket" | "webrtc": the stage metrics' label
+        self.vad_aggressiveness = vad_aggressiveness  # for the speech spans of an answer
+
+    async def transcribe(self, pcm: Pcm) -> str:
+        """The words in `pcm`, heard with what the conversation expects next."""
+        hints = await self.conversation.hints()
+        return (await self.stt.transcribe(pcm, hints)).text.strip()
+
+    async def prompt(self, mouth: Mouth) -> Said:
+        """Say where the session stands (not a turn: nothing is stored)."""
+        said = await self.conversation.prompt()
+        await self.say(said, mouth)
+        return said
+
+    async def say(self, said: Said, mouth: Mouth) -> None:
+        """Voice an utterance that is not a turn's reply (the prompt)."""
+        await mouth.push(said.text)
+        await mouth.deliver(said)
+        await mouth.finish(said)
+
+    async def take_turn(self, heard: Heard, mouth: Mouth) -> Said:
+        """One turn: words, reply, timings, and the row revised to what was heard."""
+        marks = dict(heard.marks)
+        text = await self._words(heard, marks)
+        await mouth.user_text(text)
+        said = await self.conversation.turn(text, mouth.push, await self._voice(heard))
+        delivered = await mouth.deliver(said)
+        entry_id = said.assistant_entry_id
+        if entry_id is not None:
+            stages = _stages(heard, {**marks, **delivered.marks})
+            observe_turn_stages(self.path, stages)
+            await self.transcripts.revise(entry_id, timings={**stages, **delivered.stored})
+        cut = await mouth.finish(said)
+        if entry_id is not None and cut is not None:
+            await self.transcripts.revise(entry_id, message=cut or CUT_OFF)
+        return said
+
+    async def _words(self, heard: Heard, marks: dict[str, float]) -> str:
+        if heard.text is not None:
+            return heard.text
+        if heard.transcription is not None:
+            text = await heard.transcription
+        elif heard.pcm is not None:
+            text = await self.transcribe(heard.pcm)
+        else:
+            raise ValueError("a turn needs text, audio or a transcription")
+        marks["transcript"] = time.monotonic()
+        if not text:
+            raise NothingHeard()
+        return text
+
+
+    async def _voice(self, heard: Heard) -> VoiceTiming | None:
+        """Where the speech is in a spoken answer (for delivery coaching); None if typed."""
+        if heard.text is not None or heard.pcm is None:
+            return None
+        pcm = heard.pcm
+        spans = await asyncio.to_thread(speech_spans, pcm, self.vad_aggressiveness)
+        return VoiceTiming(spans, pcm.duration_s, heard.question_end, heard.wait_source)
+
+
+def _stages(heard: Heard, marks: Mapping[str, float | None]) -> dict[str, float]:
+    """Milliseconds from the turn's origin to each stage that happened."""
+    relative = {
+        name: round((moment - heard.origin) * 1000, 1) for name, moment in marks.items() if moment
+    }
+    return {heard.origin_stage: 0.0, **relative}
