@@ -32,8 +32,8 @@ async def start(request: web.Request) -> web.Response:
 
 async def turn(request: web.Request) -> web.Response:
     session_id = validation.path(request, schemas.SessionPath).session_id
-    body = await validation.body(request, schemas.TurnRequest)
+    body = await validation.body(request, schemas.CollectorTurnRequest)
     owner = await caller(request, validation.named_user(request, body.user_id), spend="turns")
     conversation = request.app[CONVERSATIONS].open("collector", session_id, owner, "rest")
-    said = await conversation.turn(body.user_message)
+    said = await conversation.turn(body.user_message, confidence=body.confidence)
     return validation.reply(await reply_model(request.app, said))

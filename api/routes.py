@@ -53,7 +53,7 @@ REST: list[tuple[Operation, Handler]] = [
     (
         Operation(
             "POST", "/api/collector/{session_id}/turn", "Answer the collector",
-            schemas.CollectorReply, schemas.SessionPath, body=schemas.TurnRequest,
+            schemas.CollectorReply, schemas.SessionPath, body=schemas.CollectorTurnRequest,
             errors=_TURN_ERRORS,
         ),
         collector.turn,

@@ -142,6 +142,17 @@ class TurnRequest(OwnerBody):
     }
 
 
+class CollectorTurnRequest(TurnRequest):
+    confidence: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="How sure the client's own speech recognition was of user_message (typed "
+        "text: 1). Under 0.5 the collector confirms the value before storing it.",
+    )
+    codes = {**TurnRequest.codes, "confidence": "invalid_confidence"}
+
+
 class SessionPath(Input):
     session_id: Id
     codes = {"session_id": "invalid_session_id"}
@@ -307,7 +318,11 @@ class Ticket(Output):
 class UserText(Input):
     type: Literal["user_text"]
     text: Message
-    codes = {"text": {"too_long": "message_too_long", "*": "empty_text"}}
+    confidence: float = Field(1.0, ge=0, le=1, description="as a collector turn's confidence")
+    codes = {
+        "text": {"too_long": "message_too_long", "*": "empty_text"},
+        "confidence": "invalid_confidence",
+    }
 
 
 class UserAudio(Input):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flows.collector import CollectorState, advance, opening, question_for
+from flows.collector import CollectorState, advance, opening, question_for, rejoin_question
+from flows.collector_nlu import read_confirmation
 from flows.errors import NotFound
 from flows.question_bank import InterviewSetup
 from flows.turns import Deps, TextSink, clean_message, unit_of_work
@@ -66,6 +67,8 @@ class CollectorService:
             message = "Your interview is ready. You can start it from the dashboard."
         elif state.expected_field == "readiness":
             message = opening(session.candidate_name)
+        elif state.pending_field is not None:  # the value heard awaits a yes
+            message = rejoin_question(state)
         else:  # past the first answer: the reply to the last one may never have been heard
             question = question_for(state.expected_field or "readiness")
             message = f"Welcome back. {RESUME_SAVED}{question}"
@@ -79,16 +82,26 @@ class CollectorService:
         )
 
     async def turn(
-        self, session_id: str, user_id: str, text: str, sink: TextSink | None = None
+        self,
+        session_id: str,
+        user_id: str,
+        text: str,
+        sink: TextSink | None = None,
+        confidence: float = 1.0,
     ) -> CollectorReply:
+        """One collector turn. `confidence` is speech-to-text's (0-1; 1.0 for typed text):
+        low values make the collector confirm what it heard before storing it."""
         text = clean_message(text)
         async with self.deps.guard.hold(session_id):
             session = await self.load(session_id, user_id)
             state = CollectorState.from_dict(session.state)
             if session.completed or state.expected_field is None:
                 return await self._after_completion(session, text, sink)
-            reading = await self.deps.chat.read_collector_message(state.expected_field, text)
-            step = advance(state, reading)
+            if state.pending_field is not None:
+                reading = read_confirmation(state.pending_field, text)
+            else:
+                reading = await self.deps.chat.read_collector_message(state.expected_field, text)
+            step = advance(state, reading, confidence)
             message = step.reply
             interview_id: str | None = None
             questions: list[str] = []

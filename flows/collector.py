@@ -2,10 +2,18 @@
 
 The collector sets up a practice interview by asking, in order, whether the candidate is
 ready, then the role, interview type, level, tech stack and number of questions.
-`advance(state, reading)` takes a `Reading` of the user's message (see `collector_nlu`)
-and returns the next state and the reply. No I/O: the caller stores the state
-(`to_dict`/`from_dict`), generates the questions once `completed` is true, and adds the
-sentence about the new interview.
+`advance(state, reading, confidence)` takes a `Reading` of the user's message (see
+`collector_nlu`) and how sure speech-to-text was of it (1.0 for typed text), and returns
+the next state and the reply.
+
+Asking back: a value heard with confidence under `CONFIRM_BELOW`, or a role that is not a
+recognisable job title (`job_titles`), is not stored at once. The collector keeps it as
+`pending_value` and asks "I heard "oath". Is that the role you're preparing for?"; the
+reply is read by `read_confirmation`: yes stores it, "no, it's data engineer" offers the
+correction instead, a bare no asks the field again, and anything else asks again.
+
+No I/O: the caller stores the state (`to_dict`/`from_dict`), generates the questions once
+`completed` is true, and adds the sentence about the new interview.
 """
 
 from __future__ import annotations
@@ -15,6 +23,12 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from flows.collector_nlu import FIELDS, MAX_ROLE_CHARS, ROLE_TOO_LONG, Intent, Reading
+from flows.job_titles import normalize_role
+
+Value = str | int | bool | tuple[str, ...]
+# Speech-to-text confidence (0-1) under which a heard value is confirmed before storing.
+# Tuned on the tuning voices of benchmarks/voice_eval.py, never on the held-out family.
+CONFIRM_BELOW = 0.5
 
 QUESTIONS: dict[str, str] = {
     "readiness": "Are you ready to begin?",
@@ -74,6 +88,15 @@ NOT_READY = "No problem, take your time. Just tell me when you're ready."
 HOLD = "Sure, take your time."
 WRAP_UP = "Great, I have everything I need."
 DONE = "Your interview is already set up."
+CONFIRM_QUESTIONS: dict[str, str] = {
+    "role": "Is that the role you're preparing for?",
+    "interview_type": "Is that the kind of interview you want?",
+    "level": "Is that the level of the position?",
+    "techstack": "Are those the technologies to cover?",
+    "amount": "Is that how many questions you'd like?",
+}
+NOT_CONFIRMED = "Sorry, I must have misheard."
+ASK_AGAIN = "Sorry, was that a yes or a no?"
 
 
 @dataclass(frozen=True)
@@ -86,10 +109,14 @@ class CollectorState:
     techstack: tuple[str, ...] = ()
     amount: int | None = None
     follow_ups: bool = False  # a setup choice made at start, not a collector question
+    pending_field: str | None = None  # a heard value awaiting the candidate's "yes"
+    pending_value: Value | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["techstack"] = list(self.techstack)
+        if isinstance(self.pending_value, tuple):
+            data["pending_value"] = list(self.pending_value)
         return data
 
     @classmethod
@@ -98,6 +125,10 @@ class CollectorState:
         if expected is not None and expected not in FIELDS:
             raise ValueError(f"unknown collector field: {expected!r}")
         amount = d.get("amount")
+        pending_field = d.get("pending_field")
+        if pending_field is not None and pending_field not in FIELDS:
+            raise ValueError(f"unknown collector field: {pending_field!r}")
+        pending = d.get("pending_value")
         return cls(
             expected_field=expected,
             candidate_name=d.get("candidate_name"),
@@ -107,6 +138,8 @@ class CollectorState:
             techstack=tuple(str(name) for name in d.get("techstack") or ()),
             amount=int(amount) if amount is not None else None,
             follow_ups=bool(d.get("follow_ups", False)),
+            pending_field=pending_field,
+            pending_value=tuple(pending) if isinstance(pending, list) else pending,
         )
 
 
@@ -130,11 +163,23 @@ def question_for(field: str) -> str:
     return QUESTIONS[field]
 
 
-def advance(state: CollectorState, reading: Reading) -> CollectorStep:
-    """The next state and reply; the field in progress only moves on an answer to it."""
+def rejoin_question(state: CollectorState) -> str:
+    """What to ask someone (re)joining: the pending confirmation, or the field's question."""
+    if state.pending_field is not None and state.pending_value is not None:
+        return confirmation_question(state.pending_field, state.pending_value)
+    return QUESTIONS[state.expected_field or "readiness"]
+
+
+def advance(state: CollectorState, reading: Reading, confidence: float = 1.0) -> CollectorStep:
+    """The next state and reply; the field in progress only moves on an answer to it.
+
+    While a value awaits confirmation (`state.pending_field`), `reading` must come from
+    `read_confirmation`."""
     field = state.expected_field
     if field is None:
         return CollectorStep(state, DONE, True)
+    if state.pending_field is not None:
+        return _confirming(state, reading, confidence)
     question = QUESTIONS[field]
     intent = reading.intent
     if reading.field == "role" and len(str(reading.value or "")) > MAX_ROLE_CHARS:
@@ -142,12 +187,11 @@ def advance(state: CollectorState, reading: Reading) -> CollectorStep:
     if intent in (Intent.ANSWER, Intent.CORRECTION) and reading.field != field:
         if reading.field not in FIELDS[1:] or reading.value is None:
             return _stay(state, f"Sure. {question}")
-        corrected = _store(state, reading.field, reading.value)
-        return _stay(
-            corrected, f"Got it, {_spoken(reading.field, reading.value)} instead. {question}"
-        )
+        return _offer(state, reading.field, reading.value, confidence)
     if intent in (Intent.ANSWER, Intent.CORRECTION):
-        return _answered(state, field, reading.value)
+        if reading.value is None or reading.value is False:
+            return _stay(state, RETRY_QUESTIONS[field])
+        return _offer(state, field, reading.value, confidence)
     if intent is Intent.REPEAT:
         body = CLARIFICATIONS["readiness"] if field == "readiness" else "Sure."
         return _stay(state, f"{body} {question}")
@@ -162,9 +206,52 @@ def advance(state: CollectorState, reading: Reading) -> CollectorStep:
     return _stay(state, f"{problem} {retry}")
 
 
-def _answered(
-    state: CollectorState, field: str, value: str | int | bool | tuple[str, ...] | None
-) -> CollectorStep:
+def needs_confirmation(field: str, value: Value, confidence: float) -> bool:
+    """Whether a heard value is confirmed before it is stored."""
+    if field == "readiness":
+        return False  # nothing is stored; a wrong "yes" costs one question
+    if field == "role" and not normalize_role(str(value)).known:
+        return True
+    return confidence < CONFIRM_BELOW
+
+
+def _offer(state: CollectorState, field: str, value: Value, confidence: float) -> CollectorStep:
+    """Store an answer (or a correction of an earlier field), or ask to confirm it first."""
+    if field == "role":
+        value = normalize_role(str(value)).title
+    if needs_confirmation(field, value, confidence):
+        pending = replace(state, pending_field=field, pending_value=value)
+        return _stay(pending, confirmation_question(field, value))
+    return _accept(state, field, value)
+
+
+def confirmation_question(field: str, value: Value) -> str:
+    return f'I heard "{_spoken(field, value)}". {CONFIRM_QUESTIONS[field]}'
+
+
+def _accept(state: CollectorState, field: str, value: Value) -> CollectorStep:
+    state = replace(state, pending_field=None, pending_value=None)
+    if field == state.expected_field:
+        return _answered(state, field, value)
+    question = QUESTIONS[state.expected_field or "readiness"]
+    corrected = _store(state, field, value)
+    return _stay(corrected, f"Got it, {_spoken(field, value)} instead. {question}")
+
+
+def _confirming(state: CollectorState, reading: Reading, confidence: float) -> CollectorStep:
+    field, value = state.pending_field, state.pending_value
+    assert field is not None and value is not None
+    if reading.intent is Intent.CONFIRM:
+        return _accept(state, field, value)
+    cleared = replace(state, pending_field=None, pending_value=None)
+    if reading.intent is Intent.CORRECTION and reading.value is not None:
+        return _offer(cleared, field, reading.value, confidence)
+    if reading.intent is Intent.DENY:
+        return _stay(cleared, f"{NOT_CONFIRMED} {QUESTIONS[state.expected_field or field]}")
+    return _stay(state, f"{ASK_AGAIN} {confirmation_question(field, value)}")
+
+
+def _answered(state: CollectorState, field: str, value: Value | None) -> CollectorStep:
     if value is None or value is False:
         return _stay(state, RETRY_QUESTIONS[field])
     index = FIELDS.index(field)
@@ -175,9 +262,7 @@ def _answered(
     return CollectorStep(stored, f"{_acknowledge(field, value)} {QUESTIONS[following]}", False)
 
 
-def _store(
-    state: CollectorState, field: str, value: str | int | bool | tuple[str, ...]
-) -> CollectorState:
+def _store(state: CollectorState, field: str, value: Value) -> CollectorState:
     if field == "readiness":
         return state
     if field == "techstack":
@@ -196,14 +281,14 @@ def _stay(state: CollectorState, reply: str) -> CollectorStep:
     return CollectorStep(state, reply, False)
 
 
-def _acknowledge(field: str, value: str | int | bool | tuple[str, ...]) -> str:
+def _acknowledge(field: str, value: Value) -> str:
     options = ACKNOWLEDGEMENTS[field]
     spoken = _spoken(field, value)
     template = options[zlib.crc32(spoken.encode()) % len(options)]
     return template.format(value=spoken, Value=spoken[:1].upper() + spoken[1:])
 
 
-def _spoken(field: str, value: str | int | bool | tuple[str, ...]) -> str:
+def _spoken(field: str, value: Value) -> str:
     """A value as it reads inside a sentence."""
     if field == "level":
         return LEVEL_NAMES.get(str(value), str(value))

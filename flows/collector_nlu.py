@@ -69,6 +69,8 @@ class Intent(StrEnum):
     NOT_READY = "not_ready"
     CORRECTION = "correction"
     INVALID = "invalid"
+    CONFIRM = "confirm"  # "yes" to "I heard X, is that right?"
+    DENY = "deny"  # a bare "no" to it
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,43 @@ def read_message(expected_field: str, text: str) -> Reading:
     if _HOLD.search(text):
         return Reading(Intent.NOT_READY, expected_field)
     return _read_field(expected_field, text)
+
+
+_CONFIRM_YES = re.compile(
+    r"^(?:(?:yes|yeah|yep|yup|yea|correct|right|exactly|sure|absolutely|affirmative|ok|okay"
+    r"|uh[- ]huh|that'?s (?:right|correct|it)|that is (?:right|correct|it)|it is|you got it"
+    r"|spot on|perfect)\b\W*)+",
+    re.IGNORECASE,
+)
+_CONFIRM_NO = re.compile(
+    r"^(?:(?:no|nope|nah|not really|not quite|wrong|incorrect|that'?s (?:wrong|not (?:right|it))"
+    r"|that is not (?:right|it))\b\W*)+",
+    re.IGNORECASE,
+)
+_CORRECTION_LEAD = re.compile(
+    r"^(?:(?:it'?s|it is|i said|i meant|i mean|i say|actually|rather|make it|it should be"
+    r"|i want|i'd like|sorry)\b\W*)+",
+    re.IGNORECASE,
+)
+
+
+def read_confirmation(field: str, text: str) -> Reading:
+    """A reply to "I heard X — is that right?": CONFIRM, DENY, a CORRECTION carrying the
+    corrected value ("no, it's data engineer"), or INVALID for anything else."""
+    text = _clean(text)
+    no = _CONFIRM_NO.match(text)
+    if no is None:
+        yes = _CONFIRM_YES.match(text)
+        if yes is not None and not _READY_NO.search(text[yes.end() :]):
+            return Reading(Intent.CONFIRM, field)
+        return Reading(Intent.INVALID, field)
+    rest = _CORRECTION_LEAD.sub("", text[no.end() :]).strip(" ,.;:!?-")
+    if not rest:
+        return Reading(Intent.DENY, field)
+    corrected = _read_field(field, rest)
+    if corrected.intent is Intent.ANSWER and corrected.value not in (None, False):
+        return Reading(Intent.CORRECTION, field, corrected.value)
+    return Reading(Intent.DENY, field)
 
 
 def normalize_techstack(text: str) -> tuple[str, ...]:

@@ -68,9 +68,14 @@ class Conversation(Protocol):
     async def prompt(self) -> Said: ...
 
     async def turn(
-        self, text: str, sink: TextSink | None = None, voice: VoiceTiming | None = None
+        self,
+        text: str,
+        sink: TextSink | None = None,
+        voice: VoiceTiming | None = None,
+        confidence: float | None = None,
     ) -> Said:
-        """A turn; `voice` says where the speech was when the text was spoken."""
+        """A turn; `voice` says where the speech was when the text was spoken, `confidence`
+        how sure the recognizer was of it (None: typed, taken as sure)."""
         ...
 
     async def hints(self) -> SpeechHints: ...
@@ -91,14 +96,18 @@ class _ServiceConversation:
         return Said.of(await self.service.prompt(self.session_id, self.user_id))
 
     async def turn(
-        self, text: str, sink: TextSink | None = None, voice: VoiceTiming | None = None
+        self,
+        text: str,
+        sink: TextSink | None = None,
+        voice: VoiceTiming | None = None,
+        confidence: float | None = None,
     ) -> Said:
-        reply = await self._reply(text, sink, voice)
+        reply = await self._reply(text, sink, voice, 1.0 if confidence is None else confidence)
         TURNS.labels(self.path, self.kind).inc()
         return Said.of(reply)
 
     async def _reply(
-        self, text: str, sink: TextSink | None, voice: VoiceTiming | None
+        self, text: str, sink: TextSink | None, voice: VoiceTiming | None, confidence: float
     ) -> CollectorReply | InterviewReply:
         raise NotImplementedError
 
@@ -108,9 +117,9 @@ class CollectorConversation(_ServiceConversation):
     service: CollectorService
 
     async def _reply(
-        self, text: str, sink: TextSink | None, voice: VoiceTiming | None
+        self, text: str, sink: TextSink | None, voice: VoiceTiming | None, confidence: float
     ) -> CollectorReply:
-        return await self.service.turn(self.session_id, self.user_id, text, sink)
+        return await self.service.turn(self.session_id, self.user_id, text, sink, confidence)
 
     async def hints(self) -> SpeechHints:
         session = await self.service.load(self.session_id, self.user_id)
@@ -122,7 +131,7 @@ class InterviewConversation(_ServiceConversation):
     service: InterviewService
 
     async def _reply(
-        self, text: str, sink: TextSink | None, voice: VoiceTiming | None
+        self, text: str, sink: TextSink | None, voice: VoiceTiming | None, confidence: float
     ) -> InterviewReply:
         """Interview answers carry their voice timings: delivery is coached."""
         return await self.service.turn(self.session_id, self.user_id, text, sink, voice)

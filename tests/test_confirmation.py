@@ -1,0 +1,125 @@
+"""Asking back: low-confidence values and unknown role titles are confirmed before storing.
+
+Pure domain code (the state machine, the readers, the title vocabulary): no server.
+The REST and voice paths are covered in tests/test_confirmation_api.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.collector import CONFIRM_BELOW, CollectorState, advance
+from flows.collector_nlu import Intent, read_confirmation, read_message
+from flows.job_titles import normalize_role
+
+LOW = CONFIRM_BELOW / 2
+
+
+def at(field: str, **values: object) -> CollectorState:
+    return CollectorState(expected_field=field, **values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("said", "title", "known"),
+    [
+        ("back end dev", "backend developer", True),
+        ("Backend Developer", "backend developer", True),
+        ("front-end engineer", "frontend engineer", True),
+        ("full-stack dev", "full stack developer", True),
+        ("senior python backend developer", "senior Python backend developer", True),
+        ("SRE", "SRE", True),
+        ("iOS developer", "iOS developer", True),
+        ("devops engineers", "DevOps engineer", True),
+        ("product manager", "product manager", True),
+        ("back in developer", "backend developer", False),  # the closest title, to confirm
+        ("oath", "oath", False),
+        ("a friend hand engine your position", "a friend hand engine your position", False),
+        ("Cuban eats engineer", "Cuban eats engineer", False),
+    ],
+)
+def test_roles_are_normalised_against_job_titles(said: str, title: str, known: bool) -> None:
+    role = normalize_role(said)
+    assert (role.title, role.known) == (title, known)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "value"),
+    [
+        ("yes", Intent.CONFIRM, None),
+        ("Yeah, that's right.", Intent.CONFIRM, None),
+        ("correct", Intent.CONFIRM, None),
+        ("no", Intent.DENY, None),
+        ("Nope.", Intent.DENY, None),
+        ("no, it's data engineer", Intent.CORRECTION, "data engineer"),
+        ("No, I said data engineer.", Intent.CORRECTION, "data engineer"),
+        ("what's the weather like", Intent.INVALID, None),
+        ("yes but I don't know", Intent.INVALID, None),
+    ],
+)
+def test_confirmation_replies(text: str, intent: Intent, value: object) -> None:
+    reading = read_confirmation("role", text)
+    assert (reading.intent, reading.value) == (intent, value)
+
+
+def test_numbers_in_a_correction_as_digits_or_words() -> None:
+    for text in ("no, five", "no, 5", "no, I said five questions"):
+        reading = read_confirmation("amount", text)
+        assert (reading.intent, reading.value) == (Intent.CORRECTION, 5), text
+
+
+def test_low_confidence_asks_then_yes_stores() -> None:
+    step = advance(at("level"), read_message("level", "senior"), LOW)
+    assert step.state.level is None and step.state.expected_field == "level"
+    assert step.reply == 'I heard "senior". Is that the level of the position?'
+    step = advance(step.state, read_confirmation("level", "yes"), 0.9)
+    assert step.state.level == "senior" and step.state.pending_field is None
+    assert step.state.expected_field == "techstack"
+
+
+def test_no_with_a_correction_stores_the_correction() -> None:
+    step = advance(at("role"), read_message("role", "oath"), 0.95)
+    assert step.reply == 'I heard "oath". Is that the role you\'re preparing for?'
+    assert step.state.role is None and step.state.pending_value == "oath"
+    step = advance(step.state, read_confirmation("role", "no, it's data engineer"), 0.9)
+    assert step.state.role == "data engineer" and step.state.expected_field == "interview_type"
+
+
+def test_a_low_confidence_correction_is_confirmed_again() -> None:
+    step = advance(at("amount"), read_message("amount", "ten"), LOW)
+    step = advance(step.state, read_confirmation("amount", "no, five"), LOW)
+    assert step.state.amount is None and step.state.pending_value == 5
+    assert "I heard \"5 questions\"" in step.reply
+    step = advance(step.state, read_confirmation("amount", "yes"), LOW)
+    assert step.completed and step.state.amount == 5
+
+
+def test_anything_else_asks_again_and_a_bare_no_asks_the_field() -> None:
+    first = advance(at("role"), read_message("role", "oath"), 0.95)
+    again = advance(first.state, read_confirmation("role", "the weather is nice"), 0.9)
+    assert again.state == first.state
+    assert again.reply.startswith("Sorry, was that a yes or a no?") and '"oath"' in again.reply
+    denied = advance(again.state, read_confirmation("role", "no"), 0.9)
+    assert denied.state.pending_field is None and denied.state.role is None
+    assert denied.reply.endswith("What role are you preparing for?")
+
+
+def test_confident_known_values_are_stored_without_a_question() -> None:
+    step = advance(at("role"), read_message("role", "I'd like to train for back end dev"), 0.9)
+    assert step.state.role == "backend developer" and step.state.expected_field == "interview_type"
+    step = advance(at("readiness"), read_message("readiness", "yes"), LOW)  # nothing stored
+    assert step.state.expected_field == "role"
+
+
+def test_a_low_confidence_correction_of_an_earlier_field_is_confirmed() -> None:
+    state = at("techstack", role="backend developer", interview_type="technical", level="junior")
+    step = advance(state, read_message("techstack", "sorry, I meant senior"), LOW)
+    assert step.state.level == "junior" and step.state.pending_field == "level"
+    step = advance(step.state, read_confirmation("level", "yes"), 0.9)
+    assert step.state.level == "senior" and step.state.expected_field == "techstack"
+
+
+def test_pending_confirmation_round_trips_through_json_safe_dict() -> None:
+    step = advance(at("techstack"), read_message("techstack", "Python and Django"), LOW)
+    data = step.state.to_dict()
+    assert data["pending_value"] == ["Python", "Django"]
+    assert CollectorState.from_dict(data) == step.state
