@@ -93,6 +93,7 @@ class Settings:
     vad_min_utterance_ms: int = 300
     barge_in_ms: int = 400
     early_transcript_ms: int = 400  # 0: off. Transcribe after this much silence, speculatively
+    end_of_turn: str = "adaptive"  # fixed: the silence windows above; adaptive: voice/end_of_turn
     streaming_replies: bool = True
 
     # Who is calling (api/identity.py): "none" trusts the user_id a client names (development);
@@ -216,6 +217,7 @@ class Settings:
                 origin.rstrip("/") for origin in reader.addresses("VIVA_CORS_ORIGINS")
             ),
             limits=_limits(reader),
+            end_of_turn=reader.choice("VIVA_END_OF_TURN", cls.end_of_turn, ("fixed", "adaptive")),
         )
         if settings.providers == "openai" and not settings.openai_api_key:
             raise SettingsError("VIVA_PROVIDERS=openai needs OPENAI_API_KEY")

@@ -37,6 +37,7 @@ from flows.errors import Conflict, InvalidInput, NotFound
 from metrics import ACTIVE_CALLS
 from settings import Settings
 from voice.call import Call, CallConfig
+from voice.end_of_turn import TurnPolicy
 from voice.ice import call_ice_servers
 from voice.vad import VadConfig
 
@@ -180,17 +181,20 @@ def call_config(
         if kind == "collector"
         else settings.vad_silence_ms_interview
     )
+    turns = TurnPolicy.for_conversation(kind, settings.end_of_turn, silence)
+    # The segmenter's own silence window is the longest a turn can stay open; in the
+    # adaptive mode the end-of-turn decision usually ends it sooner (voice/end_of_turn.py).
+    pause = turns.words_at_ms if turns.mode == "adaptive" else settings.early_transcript_ms
     vad = VadConfig(
         aggressiveness=settings.vad_aggressiveness,
         pre_speech_ms=settings.vad_pre_speech_ms,
-        silence_ms=silence,
+        silence_ms=turns.longest_ms,
         min_utterance_ms=settings.vad_min_utterance_ms,
-        pause_ms=(
-            settings.early_transcript_ms if 0 < settings.early_transcript_ms < silence else None
-        ),
+        pause_ms=pause if 0 < pause < turns.longest_ms else None,
     )
     return CallConfig(
         vad=vad,
+        turns=turns,
         ice_servers=ice_servers,
         relay_only=settings.ice_transport_policy == "relay",
         barge_in_ms=settings.barge_in_ms,

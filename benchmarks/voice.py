@@ -254,9 +254,12 @@ class PacketMic(MediaStreamTrack):
         self._pts = 0
         self.speech_ends: list[float] = []  # when each answer's last voiced frame was sent
         self.speaking: list[tuple[float, float]] = []  # (first, last) voiced frame sent
+        self.speech_end_ms: list[float] = []  # the same moments on the audio timeline (ms)
+        self.said_ms: list[float] = []  # where each answer starts on the audio timeline (ms)
         self._said_at: float | None = None
 
     def say(self, spoken: Answer) -> None:
+        self.said_ms.append((self._pts + FRAME * (1 + len(self._queue))) * 1000 / RATE)
         self._voiced_end_at = self._taken + len(self._queue) + spoken.voiced_end
         self._queue.extend(spoken.packets)
         self._said_at = None
@@ -284,6 +287,7 @@ class PacketMic(MediaStreamTrack):
                 self._said_at = now
             if self._taken == self._voiced_end_at:
                 self.speech_ends.append(now)
+                self.speech_end_ms.append((self._pts + FRAME) * 1000 / RATE)
                 self.speaking.append((self._said_at, now))
         packet = av.Packet(payload)
         packet.pts = self._pts

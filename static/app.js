@@ -359,6 +359,12 @@ function onServerEvent(event) {
     case "speech":
       $("mic-level").dataset.speaking = String(event.event === "start");
       break;
+    case "pause":
+      // the server judged the candidate's pause unfinished: say it is still listening
+      if (debug.state === "listening" || event.unfinished) {
+        $("call-state").textContent = event.unfinished ? "Still listening…" : STATES.listening;
+      }
+      break;
     case "user_transcript":
       $("call-error").hidden = true; // e.g. an earlier "I didn't catch that"
       transcript.user(event.text);

@@ -217,3 +217,23 @@ async def test_opus_mode_sends_pre_encoded_packets() -> None:
     loud = [n for n, level in enumerate(levels) if level > 0.05]
     assert 24 <= len(loud) <= 26  # 25 frames of tone (codec delay may shift one)
     assert max(levels[30:]) < 0.001  # then the pre-encoded silence
+
+
+async def test_hold_sends_silence_and_resume_goes_on_where_it_stopped() -> None:
+    played = Played()
+    track, _clock = paced_track(played)
+    audio = tone(440, 0.2)  # 10 frames
+    track.enqueue(audio, SAMPLE_RATE, tag="s")
+    first = await frame_bytes(track, 3)
+    track.hold()
+    assert track.held and track.is_playing  # the rest is kept
+    assert await frame_bytes(track, 5) == bytes(5 * FRAME_BYTES)
+    assert track.played_ms("s") == 60
+    track.resume()
+    rest = await frame_bytes(track, 7)
+    assert first + rest == audio  # nothing skipped, nothing repeated
+    assert played.calls == [("s", 200, True)]
+    track.enqueue(audio, SAMPLE_RATE, tag="t")
+    track.hold()
+    track.clear()  # an interruption after all: clearing also ends the hold
+    assert not track.held and not track.is_playing

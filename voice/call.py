@@ -45,7 +45,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import av
@@ -60,6 +60,7 @@ from flows.transcripts import TranscriptService
 from metrics import BARGE_INS
 from voice.audio import Pcm
 from voice.conversation import Conversation, Said
+from voice.end_of_turn import EndOfTurn, TurnPolicy, is_backchannel
 from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
 from voice.ice import rtc_configuration
 from voice.playout import PlayoutTrack
@@ -75,6 +76,7 @@ _BYTES_PER_MS = VAD_RATE * 2 // 1000
 ECHO_WINDOW_S = 0.5  # how long after a frame is sent its echo may still arrive
 ECHO_MARGIN_DB = 20.0  # inbound this far below the recent outbound level is taken for echo
 CLOSE_GRACE_S = 10.0  # how long close() lets a turn in progress finish storing itself
+CONFIRM_BARGE_IN_MS = 1500  # speech over held playback this long interrupts, whatever it says
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ class Utterance:
 class CallConfig:
     """What a call needs to know; built from the settings by `api/calls.py`."""
 
-    vad: VadConfig  # the turn-taking rule for this conversation's kind
+    vad: VadConfig  # the segmenter: its silence window is the longest a turn stays open
+    turns: TurnPolicy = field(default_factory=TurnPolicy)  # the end-of-turn decision
     ice_servers: Sequence[Mapping[str, object]] = ()  # with this call's TURN credentials
     relay_only: bool = False  # ICE through the TURN relay only
     barge_in_ms: int = 400
@@ -127,6 +130,11 @@ class Call:
         )
         self.pc.addTrack(self.playout)
         self.vad = VadSegmenter(config.vad)
+        self.end_of_turn = EndOfTurn(config.turns)
+        self._adaptive = config.turns.mode == "adaptive"
+        self._still_listening = False  # told the page the pause is judged unfinished
+        self._window_reason = "silence cap" if self._adaptive else "fixed silence window"
+        self._decided = self._window_reason  # why the next SpeechEnd ends the turn
         # speculative transcription: (speech_end_ms it covers, task), see _vad_event
         self._early: tuple[int, asyncio.Task[str]] | None = None
         self.state = "connecting"
@@ -145,6 +153,7 @@ class Call:
         self._overlap_start: int | None = None  # VAD ms when speech and playback overlapped
         self._started_over_playback = False
         self._barged = False
+        self._held = False  # playback held by speech over it, not yet judged an interruption
         self._answered = False
         self._question_ended: float | None = None  # monotonic: our last reply finished playing
         self._connected = asyncio.Event()
@@ -297,7 +306,9 @@ class Call:
                     await self._hear(bytes(out.planes[0])[: out.samples * 2])
                 self._note_overlap()
                 if self._should_barge_in():
-                    await self._barge_in()
+                    await self._hold_playback()
+                elif self._held and self._voiced_over_playback_ms() >= CONFIRM_BARGE_IN_MS:
+                    await self._barge_in()  # too long for a backchannel: a real interruption
         finally:
             # its filter graph runs native threads; a cancelled task's traceback would
             # keep this frame, and so the resampler, alive
@@ -311,23 +322,57 @@ class Call:
             pcm = bytes(len(pcm))
         for event in self.vad.feed(pcm):
             await self._vad_event(event)
+        if self._adaptive and self.vad.in_speech:
+            await self._judge_turn()
         if not self.vad.in_speech:  # forget audio no utterance can start in, a second at a time
             excess_ms = len(self._heard) // _BYTES_PER_MS - self._quiet_keep_ms
             if excess_ms >= 1000:
                 del self._heard[: excess_ms * _BYTES_PER_MS]
                 self._heard_from_ms += excess_ms
 
+    async def _judge_turn(self) -> None:
+        """Adaptive end of turn: let the words so far and the silence decide (each frame)."""
+        self.end_of_turn.voice(self.vad.voice_end_ms)
+        decision = self.end_of_turn.decide(self.vad.now_ms)
+        if decision.done:
+            log.info("[%s] end of turn: %s after %d ms of silence",
+                     self.id, decision.reason, decision.silence_ms)
+            self._decided = decision.reason
+            for event in self.vad.end_turn():
+                await self._vad_event(event)
+        elif decision.unfinished != self._still_listening:
+            self._still_listening = decision.unfinished
+            await self._event({"type": "pause", "unfinished": decision.unfinished})
+
+    def _words_ready(self, task: asyncio.Task[str], covers_ms: int) -> None:
+        """A speculative transcript is in: it covers the turn up to voice time `covers_ms`."""
+        if task.cancelled() or task.exception() is not None or not self.vad.in_speech:
+            self.end_of_turn.no_words(covers_ms)
+            return
+        judged = self.end_of_turn.words(task.result(), covers_ms)
+        log.debug("[%s] words so far %r: %s", self.id, task.result(), judged.value)
+
     def _note_overlap(self) -> None:
         if self.vad.in_speech and self.playout.is_playing and self._overlap_start is None:
             self._overlap_start = self.vad.now_ms  # playback began while the candidate spoke
 
+    def _overlap_ms(self) -> int:
+        if self._overlap_start is None or not self.vad.in_speech:
+            return 0
+        return self.vad.now_ms - self._overlap_start
+
+    def _voiced_over_playback_ms(self) -> int:
+        """From the overlap's start to the last voiced frame (not the silence after it)."""
+        if self._overlap_start is None or not self.vad.in_speech:
+            return 0
+        return self.vad.voice_end_ms - self._overlap_start
+
     def _should_barge_in(self) -> bool:
         return (
-            self._overlap_start is not None
-            and not self._barged
-            and self.vad.in_speech
+            not self._barged
+            and not self._held
             and self.playout.is_playing
-            and self.vad.now_ms - self._overlap_start >= self.config.barge_in_ms
+            and self._overlap_ms() >= self.config.barge_in_ms
         )
 
     async def _vad_event(self, event: object) -> None:
@@ -343,19 +388,40 @@ class Call:
             self._drop_early()
             if not (self._started_over_playback and self.playout.is_playing) and not self.completed:
                 audio = self._heard_between(event.audio_start_ms, event.ms)
-                task = asyncio.ensure_future(self.engine.transcribe(Pcm(audio, VAD_RATE)))
+                task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
+                covers = event.speech_end_ms
+                self.end_of_turn.expect_words(covers)
+                task.add_done_callback(lambda done: self._words_ready(done, covers))
                 self._early = (event.speech_end_ms, task)
             return
         if isinstance(event, SpeechStart):
+            self.end_of_turn.reset()
             self._barged = False
             self._started_over_playback = self.playout.is_playing
             self._overlap_start = event.ms if self.playout.is_playing else None
-            await self._event({"type": "speech", "event": "start"})
+            await self._event({"type": "speech", "event": "start", "onset_ms": event.ms})
         elif isinstance(event, SpeechEnd):
+            self.end_of_turn.reset()
+            if self._still_listening:
+                self._still_listening = False
+                await self._event({"type": "pause", "unfinished": False})
+            held = self._held and not self._barged
             ignored = self._started_over_playback and not self._barged and self.playout.is_playing
             self._overlap_start = None
             self._started_over_playback = False
-            await self._event({"type": "speech", "event": "end"})
+            reason, self._decided = self._decided, self._window_reason
+            await self._event(
+                {
+                    "type": "speech",
+                    "event": "end",
+                    "silence_ms": event.end_ms - event.speech_end_ms,  # audio time
+                    "voice_end_ms": event.speech_end_ms,  # audio time since media started
+                    "reason": "cut at the longest utterance" if event.forced else reason,
+                }
+            )
+            if held:
+                self._settle_hold(event)
+                return
             if ignored:
                 log.info("[%s] speech under playback ignored (echo or backchannel)", self.id)
                 return
@@ -379,9 +445,52 @@ class Call:
             self._early[1].cancel()
             self._early = None
 
+    async def _transcribe(self, pcm: Pcm) -> str:
+        self.end_of_turn.set_hints(await self.conversation.hints())
+        return await self.engine.transcribe(pcm)
+
     def _heard_between(self, start_ms: int, end_ms: int) -> bytes:
         start = max(0, (start_ms - self._heard_from_ms) * _BYTES_PER_MS)
         return bytes(self._heard[start : (end_ms - self._heard_from_ms) * _BYTES_PER_MS])
+
+    async def _hold_playback(self) -> None:
+        """Speech over the assistant: go quiet at once, but keep the rest of the reply.
+
+        Whether it was an interruption is known when the speech ends (`_settle_hold`) or
+        when it outlasts CONFIRM_BARGE_IN_MS.
+        """
+        self._held = True
+        self.playout.hold()
+        log.info("[%s] playback held: the candidate speaks over it", self.id)
+        await self._event({"type": "playback", "state": "held"})
+
+    def _settle_hold(self, event: SpeechEnd) -> None:
+        """The speech that held playback is over: a backchannel or a noise resumes it."""
+        now = time.monotonic()
+        speech_end = now - (event.end_ms - event.speech_end_ms) / 1000
+        pcm = Pcm(self._heard_between(event.audio_start_ms, event.end_ms), VAD_RATE)
+        early = self._early[1] if self._early and self._early[0] == event.speech_end_ms else None
+        self._early = None if early else self._early
+        words = early or asyncio.ensure_future(self._transcribe(pcm))
+        self._spawn(self._after_hold(words, Utterance(pcm, None, speech_end, now, words)))
+
+    async def _after_hold(self, words: asyncio.Task[str], utterance: Utterance) -> None:
+        try:
+            text = await words
+        except Exception:  # the recogniser failed: treat it as speech, the turn reports it
+            log.warning("[%s] transcribing speech over playback failed", self.id, exc_info=True)
+            text = "?"
+        if not self._held or self._barged:
+            return  # already settled: the speech went on and interrupted for real
+        if not text or is_backchannel(text):
+            self._held = False
+            self.playout.resume()
+            log.info("[%s] playback resumed after %r", self.id, text or "a noise")
+            await self._event({"type": "playback", "state": "resumed", "heard": text})
+            return
+        await self._barge_in()
+        if not self.completed:
+            self._utterances.put_nowait(utterance)
 
     async def _barge_in(self) -> None:
         self._barged = True
@@ -394,6 +503,7 @@ class Call:
     def _stop_speaking(self) -> int:
         """Drop queued speech and stop synthesis; return the samples dropped."""
         dropped = self.playout.clear()
+        self._held = False
         if self._speaker:
             self._speaker.interrupt()
         return dropped
@@ -540,6 +650,7 @@ class _CallMouth:
     async def finish(self, said: Said) -> str | None:
         speaker = self.speaker
         await self.call.playout.idle.wait()
+        await speaker.announced()
         self.call._question_ended = time.monotonic()
         heard = speaker.played_text() if speaker.interrupted else speaker.spoken_text()
         await self.call._event(

@@ -7,7 +7,9 @@ Audio is queued per item (usually one synthesized sentence) with a caller-chosen
 track reports how much of each item was actually handed to the encoder, which is what the
 transcript must keep when the candidate talks over the assistant and ``clear()`` is called.
 It also remembers how loud the frames it sent recently were (``recent_level``), so a call
-can tell the echo of its own voice from the candidate's.
+can tell the echo of its own voice from the candidate's. ``hold()`` sends silence but
+keeps the queue (speech over the assistant that may be only a backchannel or a cough);
+``resume()`` goes on from the same frame, ``clear()`` drops it all.
 """
 
 from __future__ import annotations
@@ -114,12 +116,25 @@ class PlayoutTrack(MediaStreamTrack):
         self._sent_levels: deque[tuple[float, float]] = deque(maxlen=100)  # (time, RMS), 2 s
         self._start: float | None = None
         self._pts = 0
+        self._held = False
         self.idle = asyncio.Event()  # set while nothing is queued
         self.idle.set()
 
     @property
     def is_playing(self) -> bool:
         return bool(self._queue)
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def hold(self) -> None:
+        """Send silence instead of the queue, keeping it (a possible interruption)."""
+        self._held = True
+
+    def resume(self) -> None:
+        """Go on from where `hold()` stopped."""
+        self._held = False
 
     @property
     def queued_ms(self) -> int:
@@ -161,6 +176,7 @@ class PlayoutTrack(MediaStreamTrack):
         """Drop everything queued at once (barge-in); return the number of samples dropped."""
         items = list(self._queue)
         self._queue.clear()
+        self._held = False
         self.idle.set()
         for item in items:
             self._report(item, finished=False)
@@ -220,7 +236,7 @@ class PlayoutTrack(MediaStreamTrack):
 
     def _next_chunk(self) -> tuple[bytes, bytes | None]:
         queue = self._queue
-        if not queue:
+        if not queue or self._held:
             return _SILENCE, None
         item = queue[0]
         if item.sent == 0 and self._on_started is not None:

@@ -67,6 +67,9 @@ class Speaker:
         self._buffer: list[str] = []
         self._dry_since: float | None = None
         self._worker = asyncio.create_task(self._synthesize_in_order())
+        # sentences whose first frame went out, announced in order (see on_started)
+        self._started: asyncio.Queue[str | None] = asyncio.Queue()
+        self._announcer = asyncio.create_task(self._announce())
 
     async def push(self, piece: str) -> None:
         """A piece of reply text (any size); sentences go to synthesis as they complete."""
@@ -101,9 +104,22 @@ class Speaker:
             self._dry_since = time.monotonic()  # a stall, if more of this reply follows
 
     def on_started(self, tag: object) -> None:
-        """PlayoutTrack callback: the first frame of one of this speaker's items went out."""
-        if isinstance(tag, tuple) and tag[0] == self.turn and self.times.first_audio_sent is None:
+        """PlayoutTrack callback: the first frame of one of this speaker's items went out.
+
+        The first frame of a sentence is when the candidate starts hearing it: that is when
+        `on_sentence` announces it (not when its synthesis starts, 0.3–0.5 s earlier).
+        """
+        if not isinstance(tag, tuple) or tag[0] != self.turn:
+            return
+        if self.times.first_audio_sent is None:
             self.times.first_audio_sent = time.monotonic()
+        if tag[2] == 0:
+            self._started.put_nowait(self.sentences[tag[1]].text)
+
+    async def announced(self) -> None:
+        """Wait until every sentence that started playing has been announced."""
+        self._started.put_nowait(None)
+        await asyncio.gather(self._announcer, return_exceptions=True)
 
     def interrupt(self) -> None:
         """Barge-in: stop synthesizing; the caller clears the playout queue."""
@@ -112,7 +128,8 @@ class Speaker:
 
     async def close(self) -> None:
         self._worker.cancel()
-        await asyncio.gather(self._worker, return_exceptions=True)
+        self._announcer.cancel()
+        await asyncio.gather(self._worker, self._announcer, return_exceptions=True)
 
     def spoken_text(self) -> str:
         return " ".join(s.text for s in self.sentences)
@@ -141,13 +158,18 @@ class Speaker:
         while (sentence := await self._pending.get()) is not None:
             index = len(self.sentences)
             self.sentences.append(sentence)
-            if self.on_sentence:
-                await self.on_sentence(sentence.text)
             try:
                 await self._play(index, sentence)
             except ProviderError as error:  # the text still goes out as an event
                 log.error("speech synthesis failed for a sentence: %s", error)
             sentence.synthesized = True
+            if sentence.queued_ms == 0:  # nothing to hear (no speech): announce it now
+                self._started.put_nowait(sentence.text)
+
+    async def _announce(self) -> None:
+        while (text := await self._started.get()) is not None:
+            if self.on_sentence:
+                await self.on_sentence(text)
 
     async def _play(self, index: int, sentence: _Sentence) -> None:
         """Queue a sentence's audio as it streams in, in whole 20 ms frames of its own rate.

@@ -153,6 +153,22 @@ class VadSegmenter:
     def now_ms(self) -> int:
         return self._frame_index * self.config.frame_ms
 
+    @property
+    def voice_end_ms(self) -> int:
+        """End of the last voiced frame of the utterance in progress (0 when QUIET)."""
+        return self._last_voiced_end_ms
+
+    def end_turn(self) -> list[VadEvent]:
+        """End the utterance in progress now, as if the silence window had been met.
+
+        For a caller that decides the end of a turn itself (voice/end_of_turn.py) and runs
+        the segmenter with a long silence window as the hard cap.
+        """
+        events: list[VadEvent] = []
+        if self._state is VadState.SPEECH:
+            self._finish(self.now_ms, forced=False, events=events)
+        return events
+
     def feed(self, pcm: bytes) -> list[VadEvent]:
         """Feed mono s16 PCM at ``config.sample_rate``; return the events it completed."""
         events: list[VadEvent] = []

@@ -1,0 +1,234 @@
+"""The end-of-turn decision on scripted sequences: voice, words and silence in, verdicts out."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice.end_of_turn import (
+    Decision,
+    EndOfTurn,
+    TurnPolicy,
+    Verdict,
+    Words,
+    is_backchannel,
+    judge_words,
+)
+from voice.stt import SpeechHints
+
+ANSWER = SpeechHints(expected="answer", question="How would you design a rate limiter?")
+YES_NO = SpeechHints(expected="answer", question="Have you used Kafka in production?")
+
+
+def interview(mode: str = "adaptive") -> EndOfTurn:
+    return EndOfTurn(TurnPolicy.for_conversation("interview", mode, fixed_ms=1200))
+
+
+def collector(field: str) -> EndOfTurn:
+    turn = EndOfTurn(TurnPolicy.for_conversation("collector", "adaptive", fixed_ms=700))
+    turn.set_hints(SpeechHints(expected=field))
+    return turn
+
+
+def first_done(turn: EndOfTurn, start_ms: int, step_ms: int = 20) -> Decision:
+    """Step the clock from start_ms until the decision is not WAIT."""
+    now = start_ms
+    while True:
+        decision = turn.decide(now)
+        if decision.done:
+            return decision
+        now += step_ms
+        assert now < start_ms + 60_000, "never decided"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i think the key point is",
+        "first i would put a queue in front and then",
+        "so the cache sits in front of the database and",
+        "it depends on the, um",
+        "we used a token bucket because",
+        "I would start with the...",
+        "There are two things: the queue,",
+        "First, I'd gather the requirements.",
+        "i would store the counters in",
+    ],
+)
+def test_unfinished_endings(text: str) -> None:
+    assert judge_words(text, ANSWER) is Words.UNFINISHED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I would put the slow work on a queue.",
+        "i would put the slow work on a queue",
+        "First I'd gather requirements, then I'd sketch the API.",
+        "we measured it under load and it held",
+    ],
+)
+def test_finished_sentences(text: str) -> None:
+    assert judge_words(text, ANSWER) is Words.FINISHED
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "expected"),
+    [
+        ("level", "Senior.", Words.FINISHED),
+        ("level", "i'd say mid level", Words.FINISHED),
+        ("amount", "ten", Words.FINISHED),
+        ("readiness", "Yes, I'm ready.", Words.FINISHED),
+        ("techstack", "python django and", Words.UNFINISHED),
+        ("techstack", "python django and postgres", Words.FINISHED),
+        ("level", "i think i'm a", Words.UNFINISHED),
+        ("level", "purple", Words.UNKNOWN),  # not a value: the silence decides
+        ("amount", "could you repeat that", Words.FINISHED),  # a request the collector answers
+    ],
+)
+def test_collector_values(field: str, text: str, expected: Words) -> None:
+    assert judge_words(text, SpeechHints(expected=field)) is expected
+
+
+def test_short_answers_need_a_yes_no_question() -> None:
+    assert judge_words("Yes.", YES_NO) is Words.FINISHED
+    assert judge_words("yes", YES_NO) is Words.FINISHED
+    assert judge_words("yes", ANSWER) is Words.UNKNOWN
+    assert judge_words("", ANSWER) is Words.UNKNOWN
+
+
+def test_a_finished_answer_is_taken_at_the_minimum_silence() -> None:
+    turn = interview()
+    turn.set_hints(ANSWER)
+    turn.voice(5000)
+    assert turn.decide(5100).verdict is Verdict.WAIT
+    turn.words("I would put the slow work on a queue.", covers_ms=5000)
+    decision = first_done(turn, 5000, step_ms=10)
+    assert decision.verdict is Verdict.FINISHED
+    assert decision.silence_ms == turn.policy.min_silence_ms
+
+
+def test_words_arriving_late_decide_when_they_arrive() -> None:
+    turn = interview()
+    turn.voice(5000)
+    turn.expect_words(5000)
+    assert turn.decide(5600) == Decision(Verdict.WAIT, "waiting for words", 600)
+    assert turn.decide(6500).verdict is Verdict.WAIT  # past unknown_ms: the words are coming
+    turn.words("we measured it under load and it held", covers_ms=5000)
+    assert turn.decide(5620).verdict is Verdict.FINISHED
+
+
+def test_a_thinking_pause_after_and_then_waits_then_the_answer_goes_on() -> None:
+    turn = interview()
+    turn.set_hints(ANSWER)
+    turn.voice(4000)
+    turn.words("first i would put a queue in front and then", covers_ms=4000)
+    for now in range(4000, 6520, 20):  # a 2.5 s thinking pause
+        decision = turn.decide(now)
+        assert decision.verdict is Verdict.WAIT, now
+    assert decision.unfinished  # the page says "still listening…"
+    turn.voice(7800)  # the candidate goes on; the old words no longer cover the speech
+    assert turn.current_words() is Words.UNKNOWN
+    turn.words("first i would put a queue in front and then scale the workers.", covers_ms=7800)
+    assert first_done(turn, 7800).verdict is Verdict.FINISHED
+
+
+def test_the_cap_ends_any_turn() -> None:
+    turn = interview()
+    turn.voice(1000)
+    turn.words("and so um", covers_ms=1000)
+    decision = first_done(turn, 1000)
+    assert decision.verdict is Verdict.CAPPED
+    assert decision.silence_ms == 3000
+    short = collector("level")
+    short.voice(1000)
+    short.words("i'd say the", covers_ms=1000)
+    assert first_done(short, 1000).silence_ms == 2000
+
+
+def test_stale_words_do_not_count() -> None:
+    turn = interview()
+    turn.voice(3000)
+    turn.words("I would use a queue.", covers_ms=2500)  # made before the last word was said
+    assert turn.current_words() is Words.UNKNOWN
+    decision = first_done(turn, 3000)
+    assert decision == Decision(Verdict.FINISHED, "no words to judge", 900)
+
+
+def test_collector_value_is_taken_fast_and_nonsense_waits_longer() -> None:
+    turn = collector("level")
+    turn.voice(2000)
+    turn.words("Senior.", covers_ms=2000)
+    assert first_done(turn, 2000, step_ms=10).silence_ms == 250
+    other = collector("level")
+    other.voice(2000)
+    other.words("purple", covers_ms=2000)
+    assert first_done(other, 2000).silence_ms == 600
+
+
+def test_fixed_mode_ignores_the_words() -> None:
+    turn = interview("fixed")
+    turn.voice(1000)
+    turn.words("I would put the slow work on a queue.", covers_ms=1000)
+    assert first_done(turn, 1000) == Decision(Verdict.FINISHED, "fixed silence window", 1200)
+    turn.reset()
+    turn.voice(9000)
+    turn.words("and then", covers_ms=9000)
+    assert first_done(turn, 9000).silence_ms == 1200
+
+
+def test_nothing_is_decided_before_speech() -> None:
+    assert interview().decide(10_000).verdict is Verdict.WAIT
+
+
+def test_bad_policies_are_refused() -> None:
+    with pytest.raises(ValueError):
+        TurnPolicy(mode="eager")
+    with pytest.raises(ValueError):
+        TurnPolicy(min_silence_ms=1000, unknown_ms=500)
+
+
+def test_a_transcript_on_its_way_is_waited_for_up_to_the_cap() -> None:
+    turn = interview()
+    turn.voice(1000)
+    turn.expect_words(1000)
+    assert turn.decide(2500) == Decision(Verdict.WAIT, "waiting for words", 1500)
+    turn.no_words(1000)  # the recogniser failed: the silence decides
+    assert turn.decide(2500).verdict is Verdict.FINISHED
+    turn.reset()
+    turn.voice(1000)
+    turn.expect_words(1000)
+    assert first_done(turn, 1000).verdict is Verdict.CAPPED
+
+
+def test_a_pending_transcript_of_earlier_speech_is_not_waited_for() -> None:
+    turn = interview()
+    turn.voice(1000)
+    turn.expect_words(1000)
+    turn.voice(2000)  # the candidate went on
+    assert first_done(turn, 2000).reason == "no words to judge"
+
+
+def test_a_tech_list_gets_longer_to_go_on() -> None:
+    turn = collector("techstack")
+    turn.voice(1000)
+    turn.words("java", covers_ms=1000)
+    decision = first_done(turn, 1000)
+    assert decision.verdict is Verdict.FINISHED and decision.silence_ms == 600
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mm-hm", True),
+        ("Mm-hmm.", True),
+        ("okay", True),
+        ("Yeah, right.", True),
+        ("got it", True),
+        ("m m h m right", True),  # pocketsphinx's spelling of "Mm-hm, right."
+        ("", False),
+        ("sorry, could you repeat that?", False),
+        ("yeah but what about the cache", False),
+    ],
+)
+def test_backchannels(text: str, expected: bool) -> None:
+    assert is_backchannel(text) is expected

@@ -1,0 +1,146 @@
+"""Turn-taking in real calls: aiortc callers on loopback, real speech, the real app.
+
+The adaptive end of turn (the default) on the cases it exists for: a thinking pause after
+"and then" is waited out, a finished answer is taken on its words, and speech over the
+assistant that is a backchannel or a noise does not stop the reply for good. Assertions
+are on the order of events and on what is stored, never on times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+from aiohttp.test_utils import TestClient
+
+from server import create_app
+from settings import Settings
+from tests.conftest import MakeClient, user
+from tests.rtc_peer import Caller
+from tests.speech_samples import speak
+from tests.test_call import call_path, interview_session, next_reply, past, rows, with_pause
+from voice.audio import TARGET_RATE, Pcm
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        providers="offline",
+        tts_enabled=True,
+        rtc_host_addresses=("127.0.0.1",),
+        end_of_turn="adaptive",
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client: MakeClient, settings: Settings) -> TestClient:
+    return await aiohttp_client(create_app(settings))
+
+
+def cough(seconds: float = 0.5, seed: int = 1) -> Pcm:
+    """A cough-like burst: low-passed noise, sharp attack, fast decay, loud; no words."""
+    rng = np.random.default_rng(seed)
+    count = int(seconds * TARGET_RATE)
+    noise = np.convolve(rng.normal(0.0, 1.0, count), np.ones(6) / 6, mode="same")
+    ramp = np.arange(count)
+    envelope = np.minimum(1.0, ramp / (0.02 * TARGET_RATE)) * np.exp(-ramp / (0.25 * TARGET_RATE))
+    burst = noise * envelope
+    burst *= 4000 / float(np.sqrt(np.mean(burst**2)))
+    edge = np.zeros(int(0.2 * TARGET_RATE))
+    samples = np.clip(np.concatenate([edge, burst, edge]), -32768, 32767).astype("<i2")
+    return Pcm(samples.tobytes(), TARGET_RATE)
+
+
+async def answered(client: TestClient) -> tuple[str, str, Caller]:
+    """An interview call whose opening prompt has been spoken: (owner, session, caller)."""
+    owner = user()
+    session_id, _questions = await interview_session(client, owner, "two questions")
+    caller = Caller(client, call_path("interview", session_id, owner))
+    await caller.connect()
+    await next_reply(caller, 0)
+    await caller.wait_for(lambda e: e["type"] == "state" and e["state"] == "listening")
+    return owner, session_id, caller
+
+
+async def test_a_thinking_pause_is_waited_out_and_a_finished_answer_taken_on_its_words(
+    client: TestClient,
+) -> None:
+    owner, session_id, caller = await answered(client)
+    paused = with_pause(
+        "First I would put a queue in front and then", "add more workers when it grows.", 2.5
+    )
+    try:
+        # 1. A 2.5 s thinking pause after "and then": one turn.
+        mark = len(caller.events)
+        caller.mic.say(paused, then_silence_s=1.0)
+        first = await next_reply(caller, mark)
+        speech = caller.of_type("speech", after=mark)
+        assert [e["event"] for e in speech] == ["start", "end"]
+        heard = caller.of_type("user_transcript", after=mark)
+        assert len(heard) == 1
+        # while it waited, the page was told the answer sounded unfinished, then that it was over
+        pauses = [e["unfinished"] for e in caller.of_type("pause", after=mark)]
+        assert pauses[:1] == [True] and pauses[-1] is False
+        assert [t["question_index"] for t in caller.of_type("turn", after=mark)] == [1]
+        await caller.wait_for(lambda e: e["type"] == "state" and e["state"] == "listening",
+                              after=past(caller, first.done) - 1)
+
+        # 2. A finished sentence: taken on its words, in this order.
+        mark = len(caller.events)
+        caller.mic.say(speak("I would put the slow work on a queue."), then_silence_s=1.0)
+        last = await next_reply(caller, mark)
+        order = [
+            e["type"] if e["type"] != "speech" else f"speech {e['event']}"
+            for e in caller.events[mark : past(caller, last.done)]
+            if e["type"] in ("speech", "user_transcript", "turn", "assistant_done")
+        ]
+        assert order == ["speech start", "speech end", "user_transcript", "turn", "assistant_done"]
+        end = caller.of_type("speech", after=mark)[1]
+        assert end["reason"] == "words: finished"  # not the cap, not a silence window
+        second = caller.of_type("user_transcript", after=mark)[0]["text"]
+    finally:
+        await caller.hang_up()
+    items = await rows(client, "interview", session_id, owner)
+    answers = [i["message"] for i in items if i["speaker"] == "user"]
+    assert answers == [heard[0]["text"], second]  # one stored answer per question
+    words = heard[0]["text"].split()
+    assert "then" in words and len(words) > 9  # both halves
+
+
+async def test_a_backchannel_and_a_cough_do_not_stop_the_reply(client: TestClient) -> None:
+    owner, session_id, caller = await answered(client)
+    try:
+        mark = len(caller.events)
+        caller.mic.say(speak("I would put the slow work on a queue."), then_silence_s=0.5)
+        start = await caller.wait_for(lambda e: e["type"] == "assistant_text", after=mark)
+        await asyncio.sleep(0.6)
+        # "Yeah, okay." lasts about a second: long enough to hold playback, then resume it
+        during = len(caller.events)
+        caller.mic.say(speak("Yeah, okay."), then_silence_s=0.3)
+        backchannel = await caller.wait_for(
+            lambda e: e["type"] == "playback" and e["state"] == "resumed", after=during
+        )
+        await asyncio.sleep(0.4)
+        caller.mic.say(cough(), then_silence_s=0.3)
+        noise = await caller.wait_for(
+            lambda e: e["type"] == "playback" and e["state"] == "resumed",
+            after=past(caller, backchannel),
+        )
+        reply = await next_reply(caller, past(caller, start) - 1)
+        assert not reply.done["interrupted"]
+        assert reply.done["text"] == reply.text
+        playback = [e["state"] for e in caller.of_type("playback", after=during)]
+        assert playback == ["held", "resumed", "held", "resumed"]
+        assert noise["heard"] == ""  # no words in a cough
+        # the reply went on after the burst: audible frames arrived after "resumed"
+        assert caller.speech_frames(noise["_at"], reply.done["_at"] + 0.4) > 0.3
+        assert not caller.of_type("barge_in", after=mark)
+        assert len(caller.of_type("user_transcript", after=mark)) == 1
+    finally:
+        await caller.hang_up()
+    items = await rows(client, "interview", session_id, owner)
+    assert [i["speaker"] for i in items] == ["assistant", "user", "assistant"]
+    assert items[2]["message"] == reply.text

@@ -1,0 +1,285 @@
+"""End of turn: has the candidate finished, or are they only pausing?
+
+A pure synchronous state machine beside the VAD (no I/O, no asyncio). The call tells it
+when the candidate's voice was last heard (the end of the last voiced frame, in VAD
+milliseconds) and, when a recogniser has something, the words said up to that moment;
+`decide(now_ms)` answers:
+
+* WAIT: keep listening. ``unfinished`` says whether the words so far are judged
+  unfinished (the page shows "still listening…" then);
+* FINISHED: take the turn now;
+* CAPPED: take it anyway, the silence has reached the hard cap.
+
+Two modes (``VIVA_END_OF_TURN``):
+
+* ``fixed``: the turn ends after a fixed silence window, whatever was said (the old rule,
+  kept for comparison).
+* ``adaptive``: nothing ends before ``min_silence_ms``. After that the words decide:
+  an answer ending on "and", "so", "because", "um", an article or a preposition, or with a
+  list still open, waits (up to the cap); a complete sentence, or a value the collector
+  field accepts, ends at once; while the collector asks for a list (the tech stack) not
+  before ``list_min_ms``. While a transcript of the pause is on its way the decision waits
+  for it: the reply needs it anyway. With no words to judge (nothing transcribed, or words
+  that say neither) the turn ends after ``unknown_ms``. Whatever the words, ``cap_ms`` of
+  silence always ends the turn.
+
+Words count only for the speech they cover: each transcript carries the voice time it
+was made up to, and one made before the candidate went on is ignored.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flows.collector_nlu import FIELDS, Intent, read_message
+from voice.stt import SpeechHints
+
+MODES = ("fixed", "adaptive")
+LIST_FIELDS = frozenset({"techstack"})
+
+
+class Verdict(enum.Enum):
+    WAIT = "wait"
+    FINISHED = "finished"
+    CAPPED = "finished_anyway"
+
+
+class Words(enum.Enum):
+    """What the words so far say about the turn."""
+
+    FINISHED = "finished"
+    UNFINISHED = "unfinished"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str
+    silence_ms: int  # since the last voiced frame
+    unfinished: bool = False  # the words say the candidate is not done
+
+    @property
+    def done(self) -> bool:
+        return self.verdict is not Verdict.WAIT
+
+
+@dataclass(frozen=True)
+class TurnPolicy:
+    mode: str = "adaptive"
+    fixed_ms: int = 1200  # fixed mode: the silence that ends a turn
+    min_silence_ms: int = 250  # adaptive: no turn ends sooner
+    unknown_ms: int = 900  # adaptive: the silence that ends a turn the words cannot judge
+    cap_ms: int = 3000  # adaptive: the silence that always ends a turn
+    list_min_ms: int = 600  # adaptive: the minimum while the collector asks for a list
+    words_at_ms: int = 200  # adaptive: transcribe the turn so far after this much silence
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if not 0 < self.min_silence_ms <= self.unknown_ms <= self.cap_ms:
+            raise ValueError("need 0 < min_silence_ms <= unknown_ms <= cap_ms")
+        if self.fixed_ms <= 0:
+            raise ValueError("fixed_ms must be > 0")
+
+    @property
+    def longest_ms(self) -> int:
+        """The longest silence any turn can be held open for in this mode."""
+        return self.fixed_ms if self.mode == "fixed" else self.cap_ms
+
+    @classmethod
+    def for_conversation(cls, kind: str, mode: str, fixed_ms: int) -> TurnPolicy:
+        """Interview answers get time to think; collector answers are short values."""
+        if kind == "collector":
+            return cls(mode, fixed_ms, min_silence_ms=250, unknown_ms=600, cap_ms=2000)
+        return cls(mode, fixed_ms, min_silence_ms=250, unknown_ms=900, cap_ms=3000)
+
+
+class EndOfTurn:
+    """One candidate turn at a time; `reset()` (or new speech after a decision) starts over."""
+
+    def __init__(
+        self,
+        policy: TurnPolicy,
+        judge: Callable[[str, SpeechHints], Words] | None = None,
+    ) -> None:
+        self.policy = policy
+        self._judge = judge or judge_words
+        self.hints = SpeechHints()
+        self.reset()
+
+    def reset(self) -> None:
+        self._voice_end_ms: int | None = None
+        self._words: tuple[int, Words, str] | None = None
+        self._pending_ms: int | None = None
+
+    def expect_words(self, covers_ms: int) -> None:
+        """A transcript of the turn up to voice time ``covers_ms`` is being made."""
+        self._pending_ms = covers_ms
+
+    def no_words(self, covers_ms: int) -> None:
+        """That transcript will not come (the recogniser failed or was cancelled)."""
+        if self._pending_ms == covers_ms:
+            self._pending_ms = None
+
+    def set_hints(self, hints: SpeechHints) -> None:
+        self.hints = hints
+
+    def voice(self, voice_end_ms: int) -> None:
+        """The candidate's voice was heard up to ``voice_end_ms``."""
+        if self._voice_end_ms is None or voice_end_ms > self._voice_end_ms:
+            self._voice_end_ms = voice_end_ms
+
+    def words(self, text: str, covers_ms: int) -> Words:
+        """A transcript of the turn so far, made of the audio up to voice time ``covers_ms``."""
+        judged = self._judge(text, self.hints)
+        self._words = (covers_ms, judged, text)
+        self.no_words(covers_ms)
+        return judged
+
+    @property
+    def voice_end_ms(self) -> int | None:
+        return self._voice_end_ms
+
+    def current_words(self) -> Words:
+        """The verdict of the words when they cover all the speech so far, else UNKNOWN."""
+        if self._words is None or self._voice_end_ms is None:
+            return Words.UNKNOWN
+        covers, judged, _ = self._words
+        return judged if covers >= self._voice_end_ms else Words.UNKNOWN
+
+    def decide(self, now_ms: int) -> Decision:
+        if self._voice_end_ms is None:
+            return Decision(Verdict.WAIT, "no speech yet", 0)
+        silence = max(0, now_ms - self._voice_end_ms)
+        policy = self.policy
+        if policy.mode == "fixed":
+            if silence >= policy.fixed_ms:
+                return Decision(Verdict.FINISHED, "fixed silence window", silence)
+            return Decision(Verdict.WAIT, "fixed silence window", silence)
+        if silence >= policy.cap_ms:
+            return Decision(Verdict.CAPPED, "silence cap", silence)
+        words = self.current_words()
+        unfinished = words is Words.UNFINISHED
+        # A tech stack is a list: a name is a value, but the candidate may name another.
+        least = policy.list_min_ms if self.hints.expected in LIST_FIELDS else policy.min_silence_ms
+        if silence < least:
+            return Decision(Verdict.WAIT, "short pause", silence, unfinished)
+        if words is Words.FINISHED:
+            return Decision(Verdict.FINISHED, "words: finished", silence)
+        if unfinished:
+            return Decision(Verdict.WAIT, "words: unfinished", silence, True)
+        if self._words_coming():
+            # The reply needs the transcript anyway: ending the turn before it would only
+            # risk cutting a thinking pause short.
+            return Decision(Verdict.WAIT, "waiting for words", silence)
+        if silence >= policy.unknown_ms:
+            return Decision(Verdict.FINISHED, "no words to judge", silence)
+        return Decision(Verdict.WAIT, "no words yet", silence)
+
+    def _words_coming(self) -> bool:
+        return (
+            self._pending_ms is not None
+            and self._voice_end_ms is not None
+            and self._pending_ms >= self._voice_end_ms
+        )
+
+
+# -- the words ---------------------------------------------------------------------------
+
+# An answer that stops on one of these is not over.
+_CONJUNCTIONS = (
+    "and", "or", "but", "so", "because", "since", "although", "though", "if", "when",
+    "while", "whereas", "unless", "until", "than", "which", "whether",
+    "plus", "also", "then", "like", "cause", "cuz",
+)
+_FILLERS = ("um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "mm", "well")
+_ARTICLES = ("a", "an", "the", "this", "these", "those", "my", "our", "your", "their", "its")
+_PREPOSITIONS = (
+    "of", "to", "in", "on", "at", "for", "with", "from", "by", "about", "into", "onto",
+    "over", "under", "between", "through", "during", "without", "within", "across",
+    "towards", "toward", "via", "per", "as",
+)
+_OPENERS = (  # words that start a clause and cannot end one
+    "i", "we", "you", "they", "he", "she", "it's", "i'm", "we're", "there's", "is", "are",
+    "was", "were", "would", "will", "can", "could", "should", "might", "must", "have", "has",
+    "had", "do", "does", "did", "be", "been", "being", "i'd", "i'll", "we'd", "we'll",
+    "very", "really", "any", "each", "every", "such", "firstly", "secondly", "finally",
+    "kind", "sort", "maybe",
+)
+_UNFINISHED_LAST = frozenset((*_CONJUNCTIONS, *_FILLERS, *_ARTICLES, *_PREPOSITIONS, *_OPENERS))
+_UNFINISHED_TAIL = re.compile(
+    r"(?:,|;|:|-|–|—|\.\.\.|…)\s*$|\b(?:such as|for example|for instance|and then|"
+    r"as well as|in order to|rather than|the first|the second)\s*[.!?]?\s*$",
+    re.IGNORECASE,
+)
+# A list announced ("two things", "first…") and not yet closed ("second", "finally").
+_LIST_OPENED = re.compile(
+    r"\b(?:first(?:ly)?|(?:two|three|four|a few|several) (?:things|reasons|ways|steps|points))\b",
+    re.IGNORECASE,
+)
+_LIST_CLOSED = re.compile(
+    r"\b(?:second(?:ly)?|then|third(?:ly)?|finally|lastly|last|also|another)\b", re.IGNORECASE
+)
+_SENTENCE_END = re.compile(r"[.!?]\s*$")
+_WORD = re.compile(r"[a-z][a-z']*")
+_YES_NO_QUESTION = re.compile(
+    r"^\s*(?:\w+[,:]\s+)?(?:do|did|does|have|has|are|is|were|was|can|could|would|will)\b",
+    re.IGNORECASE,
+)
+_SHORT_ANSWERS = frozenset(
+    "yes yeah yep no nope sure okay ok right exactly correct absolutely definitely".split()
+)
+MIN_SENTENCE_WORDS = 4  # an unpunctuated answer this long, ending well, is taken as a sentence
+
+
+def judge_words(text: str, hints: SpeechHints) -> Words:
+    """Do these words (a transcript of the turn so far) end a turn?
+
+    Recognisers differ: Whisper punctuates ("I'd say senior." / "and then,"), pocketsphinx
+    gives bare lowercase words. Both are read the same way: unfinished endings first, then
+    a value the collector field accepts, then a complete sentence.
+    """
+    words = _WORD.findall(text.lower())
+    if not words:
+        return Words.UNKNOWN
+    if words[-1] in _UNFINISHED_LAST or _UNFINISHED_TAIL.search(text):
+        return Words.UNFINISHED
+    if hints.expected in FIELDS:
+        reading = read_message(hints.expected, text)
+        return Words.UNKNOWN if reading.intent is Intent.INVALID else Words.FINISHED
+    if _list_open(text):
+        return Words.UNFINISHED
+    if _SENTENCE_END.search(text):
+        return Words.FINISHED
+    if len(words) >= MIN_SENTENCE_WORDS:
+        return Words.FINISHED
+    if hints.question and _YES_NO_QUESTION.search(hints.question) and words[0] in _SHORT_ANSWERS:
+        return Words.FINISHED
+    return Words.UNKNOWN
+
+
+def _list_open(text: str) -> bool:
+    opened = _LIST_OPENED.search(text)
+    return opened is not None and _LIST_CLOSED.search(text, opened.end()) is None
+
+
+# What a listener says to show they are following, not to take the turn.
+_BACKCHANNEL_WORDS = frozenset(
+    "mm hm mhm mmhm hmm uh huh okay ok right yeah yes yep yup sure alright all got it i see "
+    "cool great exactly good fine oh ah aha true".split()
+)
+MAX_BACKCHANNEL_WORDS = 3
+
+
+def is_backchannel(text: str) -> bool:
+    """"mm-hm", "okay", "right", "yeah", "got it": said over the assistant, not a turn."""
+    tokens = _WORD.findall(text.lower())
+    # recognisers spell a hum in letters ("m m h m"): those count as one sound
+    words = [w for w in tokens if len(w) > 1 or w == "i"] or tokens[:1]
+    return 0 < len(words) <= MAX_BACKCHANNEL_WORDS and all(
+        w in _BACKCHANNEL_WORDS or set(w) <= set("mh") for w in words
+    )
