@@ -56,6 +56,7 @@ from voice.end_of_turn import EndOfTurn, TurnPolicy, judge_words
 from voice.stt import SpeechHints
 
 ANSWERS_PER_CALL = 12  # an interview has at most 30 questions; splits use some up
+PATIENCE_S = 240  # a busy machine can take minutes over a reply; a stuck one fails the run
 TIMELINE_SLACK_MS = 300  # how far the server's last voiced frame may be from the caller's
 
 
@@ -115,21 +116,21 @@ async def play(caller: BenchCaller, spoken: Spoken, answer: Answer, mode: str) -
     # audio timeline, which a busy machine's lag does not shift) and replied to it.
     # The two timelines start apart (the first packets go out before the connection is
     # up): the server's onset of this answer against the caller's aligns them.
-    start = await caller.wait_for(is_event("speech", event="start"), 90, after=mark)
+    start = await caller.wait_for(is_event("speech", event="start"), PATIENCE_S, after=mark)
     said_ms = caller.packet_mic.said_ms[-1] + onset_frames(spoken) * 20
     voiced_end_ms = caller.packet_mic.speech_end_ms[ends] + start["onset_ms"] - said_ms
     final = await caller.wait_for(
         lambda e: e["type"] == "speech"
         and e["event"] == "end"
         and e.get("voice_end_ms", 0) >= voiced_end_ms - TIMELINE_SLACK_MS,
-        90,
+        PATIENCE_S,
         after=mark,
     )
     after = past(caller, final)
     await caller.wait_for(
-        lambda e: e["type"] in ("assistant_done", "error", "completed"), 90, after=after
+        lambda e: e["type"] in ("assistant_done", "error", "completed"), PATIENCE_S, after=after
     )
-    await caller.wait_for(lambda e: e["type"] == "state" and e["state"] == "listening", 90,
+    await caller.wait_for(lambda e: e["type"] == "state" and e["state"] == "listening", PATIENCE_S,
                           after=after)
     heard = [e["text"] for e in caller.of_type("user_transcript", after=mark)]
     reply = caller.first_loud_after(speech_end)
@@ -178,7 +179,7 @@ async def one_call(
     caller = BenchCaller(http, call_url(base, session, user), silence_packet())
     outcomes: list[Outcome] = []
     try:
-        await greeted(caller, 60)
+        await greeted(caller, PATIENCE_S)
         for said, answer in zip(spoken, encoded, strict=True):
             await asyncio.sleep(0.5)
             outcome = await play(caller, said, answer, mode)
