@@ -23,6 +23,7 @@ from tests.rest_helpers import ANSWERS
 
 pytestmark = pytest.mark.postgres
 LEASE_SECONDS = 3.0
+SLOW_TURN_S = 1.5  # the acknowledgement's delay: long enough for every racer to arrive
 
 
 def cluster_env(postgres_url: str, redis_url: str, prefix: str) -> dict[str, str]:
@@ -125,33 +126,58 @@ async def test_two_instances_share_sessions_turn_by_turn(pair: tuple[Instance, I
 
 
 async def test_concurrent_turns_across_instances_advance_once(
-    pair: tuple[Instance, Instance],
+    postgres_url: str, redis_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:
-    a, b = pair
+    """Four requests for one turn, two on each instance, while the first one is running.
+
+    The acknowledgement takes a second (the fake model is slow), so the three late requests
+    arrive while the winner holds the session's turn lock: exactly one may advance it.
+    """
     owner = user()
-    async with aiohttp.ClientSession() as http:
-        isid = await interview_on(http, a.base, owner)
-        for round_ in range(3):
-            path = f"/api/interviews/sessions/{isid}/turn"
-            results = await asyncio.gather(
-                *(
-                    call(
-                        http,
-                        "POST",
-                        f"{i.base}{path}",
-                        {"user_id": owner, "user_message": f"Answer {round_} from {i.name}."},
-                        status=None,
-                    )
-                    for i in (a, b, a, b)
-                )
+    async with FakeOpenAI() as fake:
+        env = {
+            **cluster_env(postgres_url, redis_url, redis_prefix),
+            "VIVA_PROVIDERS": "openai",
+            "OPENAI_API_KEY": "test",
+            "OPENAI_BASE_URL": fake.base_url,
+        }
+        a, b = Instance("viva-a", env, tmp_path), Instance("viva-b", env, tmp_path)
+        try:
+            await asyncio.gather(a.start(), b.start())
+            fake.script(
+                CHAT, Reply.chat('{"questions": ["Q one?", "Q two?", "Q three?", "Q four?"]}')
             )
-            statuses = sorted(status for status, _ in results)
-            assert statuses.count(200) == 1, results
-            assert all(body["code"] == "turn_in_progress" for s, body in results if s == 409)
-        rows = await transcript(http, b.base, "interview", isid, owner)
-        user_rows = [m for s, m in rows if s == "user"]
-        assert len(user_rows) == 3
-        assert [m.split()[1] for m in user_rows] == ["0", "1", "2"]
+            async with aiohttp.ClientSession() as http:
+                isid = await interview_on(http, a.base, owner)
+                fake.set_default(CHAT, Reply.chat("Thanks, noted.", delay=SLOW_TURN_S))
+                path = f"/api/interviews/sessions/{isid}/turn"
+                for round_ in range(3):
+                    results = await asyncio.gather(
+                        *(
+                            call(
+                                http,
+                                "POST",
+                                f"{i.base}{path}",
+                                {
+                                    "user_id": owner,
+                                    "user_message": f"Answer {round_} from {i.name}.",
+                                },
+                                status=None,
+                            )
+                            for i in (a, b, a, b)
+                        )
+                    )
+                    statuses = sorted(status for status, _ in results)
+                    assert statuses == [200, 409, 409, 409], results
+                    assert all(
+                        body["code"] == "turn_in_progress" for s, body in results if s == 409
+                    )
+                rows = await transcript(http, b.base, "interview", isid, owner)
+            user_rows = [m for s, m in rows if s == "user"]
+            assert [m.split()[1] for m in user_rows] == ["0", "1", "2"]
+        finally:
+            a.stop()
+            b.stop()
 
 
 async def open_call(
@@ -184,6 +210,7 @@ async def test_one_call_per_session_across_instances(pair: tuple[Instance, Insta
         # a REST turn during the call is still one turn at a time, in order
         await on_a.send_json({"type": "hangup"})
         await on_a.receive(timeout=30)
+
         async def no_calls_on_a() -> bool:
             return (await call(http, "GET", f"{a.base}/healthz"))[1]["calls"] == 0
 
