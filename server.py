@@ -123,8 +123,10 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     http = aiohttp.ClientSession() if settings.jwks_url else None
     jwks = JwksKeys(settings.jwks_url, http) if http is not None else None
     app[VERIFIER] = TokenVerifier(settings, jwks)
-    app[TICKETS] = TicketStore(settings.ticket_key, settings.ticket_ttl_seconds, redis)
-    app[LIMITER] = Limiter(settings.limits, redis)
+    app[TICKETS] = TicketStore(
+        settings.ticket_key, settings.ticket_ttl_seconds, redis, settings.redis_prefix
+    )
+    app[LIMITER] = Limiter(settings.limits, redis, settings.redis_prefix)
     yield
     if http is not None:
         await http.close()

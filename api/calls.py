@@ -32,7 +32,7 @@ from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationEr
 from api import schemas, validation
 from api.appkeys import CALL_REGISTRY, CALLS, LIMITER, SETTINGS, STT, TRANSCRIPTS, TTS
 from api.identity import address, socket_user
-from api.voice_ws import conversation_for, refuse
+from api.sockets import conversation_for, refuse
 from flows.errors import Conflict, InvalidInput, NotFound
 from metrics import ACTIVE_CALLS
 from settings import Settings

@@ -36,12 +36,12 @@ class Limiter:
         self,
         limits: Limits,
         redis: Redis | None = None,
-        prefix: str = "viva:limit:",
+        prefix: str = "viva:",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.limits = limits
         self.redis = redis
-        self.prefix = prefix
+        self.prefix = f"{prefix}limit:"
         self.clock = clock  # wall-clock seconds: windows start on the hour, minute, day
         self._local: dict[str, tuple[int, float]] = {}  # key -> (count, expires at, monotonic)
 

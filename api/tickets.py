@@ -25,16 +25,18 @@ from api.appkeys import TICKETS, TRANSCRIPTS
 from api.identity import caller
 from api.refusals import unauthorized
 
-PREFIX = "viva:ticket:"
 MAX_TICKET = 1024
 
 
 class TicketStore:
-    def __init__(self, key: str, ttl_seconds: float, redis: Redis | None = None) -> None:
+    def __init__(
+        self, key: str, ttl_seconds: float, redis: Redis | None = None, prefix: str = "viva:"
+    ) -> None:
         secret = hashlib.sha256((key or secrets.token_hex(32)).encode()).digest()
         self.fernet = Fernet(base64.urlsafe_b64encode(secret))
         self.ttl = ttl_seconds
         self.redis = redis
+        self.prefix = f"{prefix}ticket:"  # used nonces, with REDIS_URL
         self._used: dict[str, float] = {}  # nonce -> expiry, in this process
 
     def issue(self, user_id: str, session_type: str, session_id: str) -> str:
@@ -62,7 +64,7 @@ class TicketStore:
     async def _first_use(self, nonce: str, expires: float) -> bool:
         ttl_ms = max(1, int((expires - time.time()) * 1000) + 1000)
         if self.redis is not None:
-            return bool(await self.redis.set(PREFIX + nonce, 1, px=ttl_ms, nx=True))
+            return bool(await self.redis.set(self.prefix + nonce, 1, px=ttl_ms, nx=True))
         now = time.time()
         if len(self._used) > 10_000:
             self._used = {n: e for n, e in self._used.items() if e >= now}

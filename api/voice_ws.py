@@ -20,7 +20,6 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from api import schemas, validation
 from api.appkeys import (
     CALL_REGISTRY,
-    CONVERSATIONS,
     LIMITER,
     SETTINGS,
     STT,
@@ -29,6 +28,7 @@ from api.appkeys import (
 )
 from api.identity import address, socket_user
 from api.refusals import Refusal
+from api.sockets import conversation_for, refuse
 from api.speaking import spoken
 from flows.errors import Conflict, FlowError, InvalidInput, NotFound
 from metrics import ACTIVE_SOCKETS
@@ -51,12 +51,6 @@ class MessageError(Exception):
         self.code = code
 
 
-def conversation_for(request: web.Request, kind: str, owner: str, path: str) -> Conversation:
-    """The conversation a session route names (session id in the path) for its verified
-    owner; `path` (rest, websocket, webrtc) labels its turns."""
-    return request.app[CONVERSATIONS].open(kind, request.match_info["session_id"], owner, path)
-
-
 async def interview_voice(request: web.Request) -> web.WebSocketResponse:
     return await _serve(request, "interview")
 
@@ -73,17 +67,6 @@ async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
         return await refuse(request, kind, error)
     async with request.app[LIMITER].hold("sockets", owner, address(request)):
         return await _open(request, kind, conversation_for(request, kind, owner, "websocket"))
-
-
-async def refuse(request: web.Request, kind: str, error: FlowError) -> web.WebSocketResponse:
-    """Upgrade, then close with 1008 (policy violation) and the error's code."""
-    ws = web.WebSocketResponse()
-    await ws.prepare(request)
-    log.info(
-        "socket refused: %s %r: %s", kind, request.match_info["session_id"], error.code
-    )
-    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=error.code.encode())
-    return ws
 
 
 async def _open(

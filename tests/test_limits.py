@@ -148,7 +148,7 @@ async def test_windows_reset(backend: str, redis: Redis) -> None:
     now = [1_800_000_000.0]  # on a minute boundary
     limits = Limits(turns_per_minute=2, address_factor=0)
     store = redis if backend == "redis" else None
-    limiter = Limiter(limits, store, prefix=f"test:{uuid.uuid4().hex}:", clock=lambda: now[0])
+    limiter = Limiter(limits, store, f"test:{uuid.uuid4().hex}:", clock=lambda: now[0])
     owner = user()
     await limiter.spend("turns", owner, "127.0.0.1")
     await limiter.spend("turns", owner, "127.0.0.1")
@@ -163,8 +163,10 @@ async def test_windows_reset(backend: str, redis: Redis) -> None:
 async def test_instances_sharing_redis_enforce_one_limit(
     aiohttp_client: MakeClient, settings: Settings, redis: Redis
 ) -> None:
+    prefix = f"viva-test-{uuid.uuid4().hex[:10]}:"  # VIVA_REDIS_PREFIX
     shared = settings.replace(
         redis_url=REDIS_URL,
+        redis_prefix=prefix,
         ticket_key="one-key-for-all-instances",  # VIVA_TICKET_KEY
         limits=Limits(**{**vars(NO_LIMITS), "sessions_per_hour": 2}),
     )
@@ -186,3 +188,10 @@ async def test_instances_sharing_redis_enforce_one_limit(
     with pytest.raises(aiohttp.WSServerHandshakeError) as reused:
         await one.ws_connect(path, params={"ticket": ticket})
     assert reused.value.status == 401
+    # every key the limits and tickets wrote is under the instances' prefix, none elsewhere
+    ours = [key.decode() async for key in redis.scan_iter(match=f"{prefix}*")]
+    assert {key.split(":")[1] for key in ours} == {"limit", "ticket"}, ours
+    everywhere = [key.decode() async for key in redis.scan_iter(match=f"*{owner}*")]
+    assert everywhere and set(everywhere) <= set(ours), everywhere
+    if ours:
+        await redis.delete(*ours)
