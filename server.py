@@ -41,7 +41,7 @@ from api.limits import Limiter
 from api.metrics_site import serve_metrics
 from api.middleware import errors
 from api.routes import add_routes
-from api.tickets import TicketStore
+from api.tickets import TicketStore, shared_ticket_key
 from api.tokens import JwksKeys, TokenVerifier
 from flows.chat import Chat
 from flows.collecting import CollectorService
@@ -123,8 +123,11 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     http = aiohttp.ClientSession() if settings.jwks_url else None
     jwks = JwksKeys(settings.jwks_url, http) if http is not None else None
     app[VERIFIER] = TokenVerifier(settings, jwks)
+    ticket_key = settings.ticket_key
+    if not ticket_key and redis is not None:  # several instances: one key among them
+        ticket_key = await shared_ticket_key(redis, settings.redis_prefix)
     app[TICKETS] = TicketStore(
-        settings.ticket_key, settings.ticket_ttl_seconds, redis, settings.redis_prefix
+        ticket_key, settings.ticket_ttl_seconds, redis, settings.redis_prefix
     )
     app[LIMITER] = Limiter(settings.limits, redis, settings.redis_prefix)
     yield
@@ -303,7 +306,9 @@ def main(argv: list[str] | None = None) -> None:
     _configure_logging(settings.instance_id)
     log.info("database: %s", settings.resolved_database_url.split("@")[-1])
     warn_if_exposed(settings)
-    if not settings.ticket_key:  # one key for every worker, so any of them redeems a ticket
+    if not settings.ticket_key and not settings.redis_url:
+        # one key for every worker, so any of them redeems a ticket (with Redis, every
+        # instance and worker takes the one kept there: see api.tickets.shared_ticket_key)
         settings = settings.replace(ticket_key=secrets.token_hex(32))
     if settings.workers == 1:
         serve(settings)

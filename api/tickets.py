@@ -4,7 +4,9 @@ A ticket is bound to one user and one session, valid for `ticket_ttl_seconds` (6
 good once. It is all a URL ever carries: the long-lived bearer token stays in headers.
 Tickets are sealed (encrypted and authenticated, Fernet) with VIVA_TICKET_KEY, or with a
 key picked at start and handed to every worker, so any worker can redeem what another
-issued and nobody can read or forge one. "Once" is kept in Redis when REDIS_URL is set
+issued and nobody can read or forge one. Instances that share REDIS_URL but were given no
+VIVA_TICKET_KEY agree on one through Redis (`shared_ticket_key`): the first to start puts a
+random key there, and the others use it. "Once" is kept in Redis when REDIS_URL is set
 (across all workers and instances); without Redis, each process refuses a second use.
 """
 
@@ -26,6 +28,14 @@ from api.identity import caller
 from api.refusals import unauthorized
 
 MAX_TICKET = 1024
+
+
+async def shared_ticket_key(redis: Redis, prefix: str) -> str:
+    """The ticket key every instance on this Redis uses: set once by the first, kept."""
+    key = f"{prefix}ticket-key"
+    await redis.set(key, secrets.token_hex(32), nx=True)
+    shared = await redis.get(key)
+    return shared.decode() if isinstance(shared, bytes) else str(shared)
 
 
 class TicketStore:

@@ -18,6 +18,11 @@ fragment, uses a ticket for each call socket, and no URL it requests names the t
 the user. A second check frames the page in a "host app" on another loopback origin that
 hands the token over by postMessage.
 
+With `--base URL` it drives a Viva that is already running there instead of starting one,
+for example the load balancer of `scripts/cluster`, which must run with VIVA_AUTH=jwt,
+VIVA_JWT_SECRET set to tests/auth_helpers.py's SECRET and VIVA_CORS_ORIGINS naming the host
+page (`--host-port`, default 8090). Each such run signs in as a new user.
+
 Prints one JSON line (what was seen, timings, problems) and exits 0 when every check held.
 Screenshots and the WAV go to the artifacts folder.
 """
@@ -31,6 +36,7 @@ import logging
 import sys
 import tempfile
 import time
+import uuid
 import wave
 from pathlib import Path
 from typing import Any
@@ -413,7 +419,7 @@ addEventListener("message", (event) => {{
 </script>"""
 
 
-async def serve_host(viva: list[str]) -> tuple[web.AppRunner, str]:
+async def serve_host(viva: list[str], port: int = 0) -> tuple[web.AppRunner, str]:
     """A stand-in for the app that signed the user in, on its own loopback origin; it
     frames Viva at viva[0] (known once Viva listens)."""
 
@@ -425,7 +431,7 @@ async def serve_host(viva: list[str]) -> tuple[web.AppRunner, str]:
     app.router.add_get("/host.html", host)
     runner = web.AppRunner(app)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
@@ -462,17 +468,23 @@ async def drive(base: str, host: str, profile: Path, wav: Path, artifacts: Path)
     return scenario
 
 
-async def main(artifacts: Path, wav: Path, tmp: Path) -> dict[str, Any]:
+async def main(
+    artifacts: Path, wav: Path, tmp: Path, base: str | None = None, host_port: int = 0
+) -> dict[str, Any]:
+    """The scenario against a Viva of its own, or against the one at `base`."""
     viva: list[str] = []
-    host_runner, host = await serve_host(viva)
-    runner = await serve(tmp, host)
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    host_runner, host = await serve_host(viva, host_port)
+    runner = None if base else await serve(tmp, host)
+    if runner is not None:
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    assert base is not None
     viva.append(base)
     try:
         scenario = await drive(base, host, tmp / "profile", wav, artifacts)
         await verify_stored(base, scenario.result, scenario.check)
     finally:
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         await host_runner.cleanup()
     if "debug_at_failure" not in scenario.result:
         check_calls(scenario.result, scenario.check)
@@ -480,7 +492,7 @@ async def main(artifacts: Path, wav: Path, tmp: Path) -> dict[str, Any]:
     return scenario.result
 
 
-def run(artifacts: Path) -> int:
+def run(artifacts: Path, base: str | None = None, host_port: int = 0) -> int:
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -494,7 +506,7 @@ def run(artifacts: Path) -> int:
     wav = artifacts / "microphone.wav"
     cues = write_mic_wav(wav)
     with tempfile.TemporaryDirectory(prefix="viva-browser-") as tmp:
-        result = asyncio.run(main(artifacts, wav, Path(tmp)))
+        result = asyncio.run(main(artifacts, wav, Path(tmp), base, host_port))
     result["mic_cues"] = cues
     result["ok"] = not result["problems"]
     print(json.dumps(result))
@@ -504,4 +516,9 @@ def run(artifacts: Path) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", type=Path, default=Path("artifacts/browser"))
-    sys.exit(run(parser.parse_args().artifacts))
+    parser.add_argument("--base", help="a running Viva to drive (e.g. scripts/cluster's)")
+    parser.add_argument("--host-port", type=int, default=8090, help="with --base")
+    args = parser.parse_args()
+    if args.base:  # a shared database: a user of its own, so its listing holds one interview
+        USER = f"browser-{uuid.uuid4().hex[:10]}"
+    sys.exit(run(args.artifacts, args.base, args.host_port if args.base else 0))

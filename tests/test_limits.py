@@ -160,6 +160,26 @@ async def test_windows_reset(backend: str, redis: Redis) -> None:
     await limiter.spend("turns", owner, "127.0.0.1")
 
 
+async def test_instances_without_a_ticket_key_agree_on_one_through_redis(
+    aiohttp_client: MakeClient, settings: Settings, redis: Redis
+) -> None:
+    """Behind a load balancer the ticket's POST and the socket may reach different
+    instances; with REDIS_URL and no VIVA_TICKET_KEY they still share one key."""
+    prefix = f"viva-test-{uuid.uuid4().hex[:10]}:"
+    shared = settings.replace(redis_url=REDIS_URL, redis_prefix=prefix, ticket_key="")
+    one = await aiohttp_client(create_app(shared))
+    two = await aiohttp_client(create_app(shared))
+    owner = user()
+    started = await (await start(one, owner)).json()
+    sid = started["collector_session_id"]
+    body = {"user_id": owner, "session_type": "collector", "session_id": sid}
+    ticket = (await (await one.post("/api/tickets", json=body)).json())["ticket"]
+    ws = await two.ws_connect(f"/api/collector/sessions/{sid}/voice", params={"ticket": ticket})
+    assert (await ws.receive_json(timeout=15))["type"] == "assistant_prompt"
+    await ws.close()
+    await redis.delete(*[key async for key in redis.scan_iter(match=f"{prefix}*")])
+
+
 async def test_instances_sharing_redis_enforce_one_limit(
     aiohttp_client: MakeClient, settings: Settings, redis: Redis
 ) -> None:
