@@ -52,6 +52,9 @@ def first_done(turn: EndOfTurn, start_ms: int, step_ms: int = 20) -> Decision:
         "There are two things: the queue,",
         "First, I'd gather the requirements.",
         "i would store the counters in",
+        "Well.",
+        "So, um, well",
+        "I'm not sure. Well,",
     ],
 )
 def test_unfinished_endings(text: str) -> None:
@@ -65,6 +68,8 @@ def test_unfinished_endings(text: str) -> None:
         "i would put the slow work on a queue",
         "First I'd gather requirements, then I'd sketch the API.",
         "we measured it under load and it held",
+        "We chose Postgres because it handles our joins really well.",
+        "it handles our joins really well",
     ],
 )
 def test_finished_sentences(text: str) -> None:

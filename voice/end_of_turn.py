@@ -196,7 +196,7 @@ _CONJUNCTIONS = (
     "while", "whereas", "unless", "until", "than", "which", "whether",
     "plus", "also", "then", "like", "cause", "cuz",
 )
-_FILLERS = ("um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "mm", "well")
+_FILLERS = ("um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "mm")
 _ARTICLES = ("a", "an", "the", "this", "these", "those", "my", "our", "your", "their", "its")
 _PREPOSITIONS = (
     "of", "to", "in", "on", "at", "for", "with", "from", "by", "about", "into", "onto",
@@ -213,7 +213,9 @@ _OPENERS = (  # words that start a clause and cannot end one
 _UNFINISHED_LAST = frozenset((*_CONJUNCTIONS, *_FILLERS, *_ARTICLES, *_PREPOSITIONS, *_OPENERS))
 _UNFINISHED_TAIL = re.compile(
     r"(?:,|;|:|-|–|—|\.\.\.|…)\s*$|\b(?:such as|for example|for instance|and then|"
-    r"as well as|in order to|rather than|the first|the second)\s*[.!?]?\s*$",
+    r"as well as|in order to|rather than|the first|the second)\s*[.!?]?\s*$"
+    # "well" opening a clause is a filler ("Well…", "um, well"); "it went really well." is not
+    r"|(?:^|[,.;:!?]|\b(?:um|uh|oh|so|and|but))\s*well\s*[.!?]?\s*$",
     re.IGNORECASE,
 )
 # A list announced ("two things", "first…") and not yet closed ("second", "finally").
