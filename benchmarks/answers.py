@@ -92,10 +92,23 @@ def _voiced(text: str, voice: str) -> np.ndarray:
 
 
 def render(
-    kind: str, voice: str, parts: tuple[str, ...], pause_s: float, noise_db: float | None,
+    kind: str,
+    voice: str,
+    parts: tuple[str, ...],
+    pause_s: float,
+    noise_db: float | None,
     seed: int,
+    continuous: bool = False,
 ) -> Spoken:
-    pieces = [_voiced(text, voice) for text in parts]
+    """The answer's parts with `pause_s` of silence between them.
+
+    By default each part is synthesized on its own, so a synthetic voice ends the
+    unfinished first part as if it were a sentence. `continuous` synthesizes the whole
+    answer as one sentence and opens the pause at the word boundary after the first part
+    (estimated from that part's own length, snapped to the quietest 20 ms nearby): the voice
+    stops mid-sentence, with the pitch of a sentence that goes on.
+    """
+    pieces = _continuous(voice, parts) if continuous else [_voiced(t, voice) for t in parts]
     gap = np.zeros(int(pause_s * TARGET_RATE))
     edge = np.zeros(TARGET_RATE // 4)
     body: list[np.ndarray] = [edge]
@@ -111,6 +124,19 @@ def render(
         signal = signal + np.random.default_rng(seed).normal(0.0, level, len(signal))
     pcm = np.clip(np.round(signal), -32768, 32767).astype("<i2").tobytes()
     return Spoken(kind, voice, " … ".join(parts), pause_s, noise_db, pcm)
+
+
+def _continuous(voice: str, parts: tuple[str, ...]) -> list[np.ndarray]:
+    whole = _voiced(" ".join(parts), voice)
+    if len(parts) == 1:
+        return [whole]
+    frame = TARGET_RATE // 50
+    guess = len(_voiced(parts[0], voice)) // frame
+    frames = whole[: len(whole) // frame * frame].reshape(-1, frame)
+    level = np.sqrt((frames**2).mean(axis=1))
+    low, high = max(1, guess - 8), min(len(level) - 1, guess + 8)  # ±160 ms
+    cut = (low + int(np.argmin(level[low:high]))) * frame if high > low else guess * frame
+    return [whole[:cut], whole[cut:]]
 
 
 def espeak_available() -> bool:
