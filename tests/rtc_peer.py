@@ -197,15 +197,26 @@ class Caller:
         loud = [at for at, rms in self.frames if start <= at <= end and rms > SILENT_RMS]
         return (loud[-1] - loud[0] + FRAME_S) if loud else 0.0
 
-    def speech_frames(self, start: float, end: float) -> float:
+    def speech_frames(
+        self, start: float, end: float, pause_cap_s: float | None = None
+    ) -> float:
         """Like `speech_seconds`, counted in received frames instead of arrival times.
 
         Frames are 20 ms of audio each, so this is the span as the audio timeline has it,
-        free of the jitter in when frames happened to arrive.
+        free of the jitter in when frames happened to arrive. With `pause_cap_s`, a silence
+        inside the span counts for at most that long: a reply's playback that ran dry
+        between two sentences (the next one's speech late, on a busy machine) is a gap in
+        what the candidate heard, not more of the reply.
         """
         window = [rms for moment, rms in self.frames if start <= moment <= end]
         loud = [i for i, rms in enumerate(window) if rms > SILENT_RMS]
-        return (loud[-1] - loud[0] + 1) * FRAME_S if loud else 0.0
+        if not loud:
+            return 0.0
+        frames = loud[-1] - loud[0] + 1
+        if pause_cap_s is not None:
+            cap = round(pause_cap_s / FRAME_S)
+            frames -= sum(max(0, b - a - 1 - cap) for a, b in zip(loud, loud[1:], strict=False))
+        return frames * FRAME_S
 
     async def _read_events(self) -> None:
         assert self.ws is not None
