@@ -38,6 +38,10 @@ PROVIDER_ERRORS = Counter(
     ["capability", "kind"],
 )
 BARGE_INS = Counter("viva_barge_ins_total", "Assistant replies cut short by the candidate")
+TAKEN_BACK = Counter(
+    "viva_turns_taken_back_total",
+    "Answers the candidate went on with after the turn was taken, before its reply was heard",
+)
 DRAINING = Gauge("viva_draining", "1 while this instance drains after SIGTERM")
 
 

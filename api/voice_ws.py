@@ -204,6 +204,9 @@ class _SocketMouth:
     async def push(self, piece: str) -> None:
         """The socket sends the reply whole: nothing to do per piece."""
 
+    async def audible(self) -> None:
+        """A socket's answer is one message, its recording already over: store it at once."""
+
     async def deliver(self, said: Said) -> Delivered:
         replied = time.monotonic()
         await self.ws.send_json(await _payload(self.app, self.kind, said, user_text=self.heard))

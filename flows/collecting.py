@@ -9,7 +9,7 @@ from flows.collector import CollectorState, advance, opening, question_for, rejo
 from flows.collector_nlu import read_confirmation
 from flows.errors import NotFound
 from flows.question_bank import InterviewSetup
-from flows.turns import Deps, TextSink, clean_message, unit_of_work
+from flows.turns import CommitGate, Deps, TextSink, clean_message, unit_of_work
 from storage.records import CollectorSession, NewTranscript
 from storage.repositories import (
     CollectorRepository,
@@ -88,15 +88,17 @@ class CollectorService:
         text: str,
         sink: TextSink | None = None,
         confidence: float = 1.0,
+        gate: CommitGate | None = None,
     ) -> CollectorReply:
         """One collector turn. `confidence` is speech-to-text's (0-1; 1.0 for typed text):
-        low values make the collector confirm what it heard before storing it."""
+        low values make the collector confirm what it heard before storing it. `gate` is
+        awaited after the reply is written, before anything is stored."""
         text = clean_message(text)
         async with self.deps.guard.hold(session_id):
             session = await self.load(session_id, user_id)
             state = CollectorState.from_dict(session.state)
             if session.completed or state.expected_field is None:
-                return await self._after_completion(session, text, sink)
+                return await self._after_completion(session, text, sink, gate)
             if state.pending_field is not None:
                 reading = read_confirmation(state.pending_field, text)
             else:
@@ -121,6 +123,8 @@ class CollectorService:
                     await sink(" " + ready)
             elif sink:
                 await sink(message)
+            if gate is not None:
+                await gate()
             async with unit_of_work(self.deps) as db:
                 if step.completed:
                     interview = await InterviewRepository(db).create(
@@ -158,11 +162,13 @@ class CollectorService:
             )
 
     async def _after_completion(
-        self, session: CollectorSession, text: str, sink: TextSink | None
+        self, session: CollectorSession, text: str, sink: TextSink | None, gate: CommitGate | None
     ) -> CollectorReply:
         message = "Your interview is already set up. You can start it from the dashboard."
         if sink:
             await sink(message)
+        if gate is not None:
+            await gate()
         async with unit_of_work(self.deps) as db:
             entries = await TranscriptRepository(db).add(
                 SESSION_TYPE,

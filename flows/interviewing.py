@@ -19,7 +19,7 @@ from flows.interview import (
     read_move,
 )
 from flows.question_bank import InterviewSetup
-from flows.turns import Deps, TextSink, clean_message, unit_of_work
+from flows.turns import CommitGate, Deps, TextSink, clean_message, unit_of_work
 from storage.records import Interview, InterviewSession, InterviewSummary, NewTranscript
 from storage.repositories import (
     InterviewRepository,
@@ -195,8 +195,10 @@ class InterviewService:
         text: str,
         sink: TextSink | None = None,
         voice: VoiceTiming | None = None,
+        gate: CommitGate | None = None,
     ) -> InterviewReply:
-        """One candidate message; `voice` when it was spoken (its delivery is stored)."""
+        """One candidate message; `voice` when it was spoken (its delivery is stored);
+        `gate` is awaited after the reply is written, before anything is stored."""
         text = clean_message(text)
         async with self.deps.guard.hold(session_id):
             session = await self.load(session_id, user_id)
@@ -226,6 +228,8 @@ class InterviewService:
                              "follow_up": step.answers_follow_up}  # fmt: skip
             user_kind = FOLLOW_UP if step.answers_follow_up else None
             assistant_kind = FOLLOW_UP if step.asks_follow_up else None
+            if gate is not None:
+                await gate()
             async with unit_of_work(self.deps) as db:
                 await InterviewSessionRepository(db).save(
                     session,

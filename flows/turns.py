@@ -18,6 +18,11 @@ from storage.repositories import StaleVersion
 
 # Voice paths pass a sink to hear the reply piece by piece while it is produced.
 TextSink = Callable[[str], Awaitable[None]]
+# ...and a gate, awaited once the whole reply is written and before anything is stored.
+# A call opens it when the reply's first frame goes out; if the candidate goes on speaking
+# before that, the call cancels the turn there, so nothing is stored and the session does
+# not move: the speech that follows joins the same answer (voice/call.py).
+CommitGate = Callable[[], Awaitable[None]]
 
 MAX_MESSAGE_CHARS = 8000
 

@@ -369,6 +369,11 @@ function onServerEvent(event) {
       $("call-error").hidden = true; // e.g. an earlier "I didn't catch that"
       transcript.user(event.text);
       break;
+    case "continued":
+      // the candidate went on before the reply was heard: the answer is not over yet, and
+      // its line comes back whole with the next user_transcript
+      transcript.takeBackUser(event.taken_back);
+      break;
     case "assistant_text":
       transcript.replySentence(event.text);
       break;

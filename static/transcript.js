@@ -16,6 +16,20 @@ export class Transcript {
     this.add("user", text);
   }
 
+  // The last answer was taken back (the candidate went on): drop it and any reply to it
+  // that was opened; the whole answer is shown again when it is over.
+  takeBackUser(text) {
+    if (!text) return; // it was taken back before its line was shown
+    let last = this.list.lastElementChild;
+    if (last && last.dataset.speaker === "assistant" && last.dataset.open === "true") {
+      last.remove();
+      last = this.list.lastElementChild;
+    }
+    if (last && last.dataset.speaker === "user" && last.querySelector(".text").textContent === text) {
+      last.remove();
+    }
+  }
+
   // One more sentence of the reply being spoken.
   replySentence(text) {
     const body = this.openReply().querySelector(".text");

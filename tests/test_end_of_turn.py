@@ -9,6 +9,7 @@ from voice.end_of_turn import (
     EndOfTurn,
     TurnPolicy,
     Verdict,
+    VoiceEnd,
     Words,
     is_backchannel,
     judge_words,
@@ -237,3 +238,27 @@ def test_a_tech_list_gets_longer_to_go_on() -> None:
 )
 def test_backchannels(text: str, expected: bool) -> None:
     assert is_backchannel(text) is expected
+
+
+# -- the voice's own end -----------------------------------------------------------------
+
+
+def test_noise_that_holds_the_vad_open_is_not_taken_for_the_voice() -> None:
+    """Frames the VAD calls voiced count as voice only near the answer's loudest level."""
+    end = VoiceEnd()
+    assert end.end_or(400) == 400  # nothing judged yet: the VAD's end
+    ms = 0
+    for level in (3000.0, 4000.0, 2500.0, 400.0):  # speech, a softer last syllable (-20 dB)
+        ms += 20
+        end.heard(level, ms)
+    assert end.end_ms == 80
+    for _ in range(30):  # noise 34 dB below the loudest, which the VAD keeps calling voiced
+        ms += 20
+        end.heard(80.0, ms)
+    assert end.end_ms == 80 and end.end_or(ms) == 80
+    end.heard(90.0, ms)  # the VAD's end did not move: nothing new was voiced
+    ms += 20
+    end.heard(3500.0, ms)  # the voice again
+    assert end.end_ms == ms
+    end.reset()
+    assert end.end_ms is None and end.end_or(1234) == 1234

@@ -9,6 +9,8 @@ are on the order of events and on what is stored, never on times.
 from __future__ import annotations
 
 import asyncio
+import io
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,15 @@ from aiohttp.test_utils import TestClient
 from server import create_app
 from settings import Settings
 from tests.conftest import MakeClient, user
+from tests.fake_openai import (
+    CHAT,
+    SPEECH,
+    TRANSCRIPTIONS,
+    FakeOpenAI,
+    Received,
+    Reply,
+    default_speech,
+)
 from tests.rtc_peer import Caller
 from tests.speech_samples import speak
 from tests.test_call import call_path, interview_session, next_reply, past, rows, with_pause
@@ -144,3 +155,99 @@ async def test_a_backchannel_and_a_cough_do_not_stop_the_reply(client: TestClien
     items = await rows(client, "interview", session_id, owner)
     assert [i["speaker"] for i in items] == ["assistant", "user", "assistant"]
     assert items[2]["message"] == reply.text
+
+
+# -- an answer that goes on after the turn was taken ---------------------------------------
+
+FIRST_HALF = "I would put the slow work on a queue."
+SECOND_HALF = "And retry it later with a backoff."
+BOTH_HALVES = "I would put the slow work on a queue and retry it later with a backoff."
+
+
+def seconds_of(upload: object) -> float:
+    """How long the WAV the server sent for transcription is."""
+    assert isinstance(upload, bytes)
+    with wave.open(io.BytesIO(upload)) as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
+async def test_an_answer_continued_before_the_reply_is_heard_is_one_answer(
+    aiohttp_client: MakeClient, settings: Settings
+) -> None:
+    """The candidate goes on after the turn was taken, while its reply is still being
+    written (the model is slow to start): the reply is cancelled unheard, and both halves
+    are stored as one answer, the session moving on once. The speech providers are the
+    fake OpenAI ones here (the only thing faked): its transcription answers by how long
+    the audio is, so the stored words say which audio was transcribed; its chat is slow
+    for the first reply only, which gives the candidate time to go on; its speech takes
+    a second over the second sentence of the reply, a gap the stored timings must count.
+    """
+    setup = await aiohttp_client(create_app(settings))  # offline: the interview is set up
+    owner = user()
+    session_id, questions = await interview_session(setup, owner, "two questions")
+    await setup.close()
+    first, second = speak(FIRST_HALF), speak(SECOND_HALF)
+    first_s = len(first.data) / 2 / first.sample_rate
+
+    def transcribe(request: Received) -> Reply:
+        long = seconds_of(request.form.get("file")) > first_s + 0.5
+        return Reply(json={"text": BOTH_HALVES if long else FIRST_HALF})
+
+    def synthesize(request: Received) -> Reply:
+        reply = default_speech(request)  # half a second of tone
+        text = str((request.json or {}).get("input", ""))
+        return Reply(chunks=reply.chunks, content_type=reply.content_type,
+                     delay=1.0 if text.startswith("Next question") else None)  # fmt: skip
+
+    async with FakeOpenAI() as fake:
+        fake.set_default(TRANSCRIPTIONS, transcribe)
+        fake.set_default(SPEECH, synthesize)
+        fake.script(CHAT, Reply.stream(["Thank you, ", "that is clear."], delay=5.0))
+        openai = settings.replace(
+            providers="openai", openai_api_key="test-key", openai_base_url=fake.base_url
+        )
+        client = await aiohttp_client(create_app(openai))
+        caller = Caller(client, call_path("interview", session_id, owner))
+        try:
+            await caller.connect()
+            await next_reply(caller, 0)
+            await caller.wait_for(lambda e: e["type"] == "state" and e["state"] == "listening")
+            mark = len(caller.events)
+            caller.mic.say(first)
+            taken = await caller.wait_for(lambda e: e["type"] == "user_transcript", after=mark)
+            caller.mic.say(second, then_silence_s=1.0)  # while the model is still thinking
+            continued = await caller.wait_for(lambda e: e["type"] == "continued", after=mark)
+            reply = await next_reply(caller, past(caller, continued))
+            turns = caller.of_type("turn", after=mark)
+            heard = [e["text"] for e in caller.of_type("user_transcript", after=mark)]
+            assert continued["taken_back"] == taken["text"] == FIRST_HALF
+            order = [e["type"] for e in caller.events[mark:] if e["type"] in
+                     ("user_transcript", "continued", "turn", "assistant_done")]  # fmt: skip
+            assert order == ["user_transcript", "continued", "user_transcript", "turn",
+                             "assistant_done"]  # fmt: skip
+            assert heard == [FIRST_HALF, BOTH_HALVES]
+            assert [t["question_index"] for t in turns] == [1]  # moved on once
+            assert not reply.done["interrupted"]
+            assert questions[1] in reply.text
+            # the cancelled reply never reached the candidate's ears
+            assert not [e for e in caller.events[mark : past(caller, continued)]
+                        if e["type"] == "assistant_text"]  # fmt: skip
+        finally:
+            await caller.hang_up()
+        uploads = [seconds_of(r.form.get("file")) for r in fake.requests_to(TRANSCRIPTIONS)]
+        second_s = len(second.data) / 2 / second.sample_rate
+        assert max(uploads) >= first_s + second_s - 0.3  # one recording of both halves
+        assert len(fake.requests_to(CHAT)) == 2  # the first reply was cancelled
+    items = await rows(client, "interview", session_id, owner)
+    assert [(i["speaker"], i["message"]) for i in items[1:]] == [
+        ("user", BOTH_HALVES),
+        ("assistant", reply.text),
+    ]
+    delivery = items[1]["delivery"]
+    assert delivery["answer_seconds"] >= first_s + second_s - 4 * 0.25  # less the room silence
+    timings = items[2]["timings"]
+    # the second sentence's speech came a second late: the candidate heard a gap
+    assert timings["playout_gaps"] >= 1 and timings["playout_stalled_ms"] > 0
+    assert timings["playout_longest_gap_ms"] <= timings["playout_stalled_ms"]
+    # the end of turn counts from the voice's end, which is not after the VAD's
+    assert timings["end_of_speech"] == 0 <= timings["vad_end_of_speech"] < timings["end_of_turn"]

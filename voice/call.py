@@ -45,7 +45,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import av
@@ -57,17 +57,24 @@ from aiortc.sdp import candidate_from_sdp
 
 from flows.errors import FlowError
 from flows.transcripts import TranscriptService
-from metrics import BARGE_INS
+from metrics import BARGE_INS, TAKEN_BACK
 from voice.audio import Pcm
 from voice.conversation import Conversation, Said
-from voice.end_of_turn import EndOfTurn, TurnPolicy, is_backchannel
+from voice.end_of_turn import EndOfTurn, TurnPolicy, VoiceEnd, is_backchannel
 from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
 from voice.ice import rtc_configuration
 from voice.playout import PlayoutTrack
 from voice.speaker import Speaker
 from voice.stt import SpeechToText
 from voice.tts import TextToSpeech
-from voice.vad import SpeechEnd, SpeechPause, SpeechStart, VadConfig, VadSegmenter
+from voice.vad import (
+    SpeechDiscarded,
+    SpeechEnd,
+    SpeechPause,
+    SpeechStart,
+    VadConfig,
+    VadSegmenter,
+)
 
 log = logging.getLogger(f"viva.{__name__}")
 EventSink = Callable[[dict[str, Any]], Awaitable[None]]
@@ -89,6 +96,21 @@ class Utterance:
     turn_end: float = 0.0  # monotonic time the silence window was met
     early: asyncio.Task[str] | None = None  # transcription started at the pause, if still valid
     audio_start: float = 0.0  # monotonic time of the first sample of `pcm`
+    audio_start_ms: int = 0  # the same moment in VAD time, to take the audio again
+    vad_speech_end: float | None = None  # monotonic: the VAD's last voiced frame (noise too)
+
+
+@dataclass
+class _Taken:
+    """A spoken answer whose turn is taken and whose reply is not heard yet.
+
+    Until the reply's first frame goes out the candidate may still go on: then the turn
+    is taken back (`Call._take_back`) and the answer continues.
+    """
+
+    utterance: Utterance
+    running: bool = False  # the turn loop is on it (else it still waits in the queue)
+    shown: str | None = None  # its transcript, once sent as `user_transcript`
 
 
 @dataclass(frozen=True)
@@ -131,6 +153,7 @@ class Call:
         self.pc.addTrack(self.playout)
         self.vad = VadSegmenter(config.vad)
         self.end_of_turn = EndOfTurn(config.turns)
+        self.voice_end = VoiceEnd()  # the voice's own end, where noise holds the VAD open
         self._adaptive = config.turns.mode == "adaptive"
         self._still_listening = False  # told the page the pause is judged unfinished
         self._window_reason = "silence cap" if self._adaptive else "fixed silence window"
@@ -146,6 +169,9 @@ class Call:
         # between utterances, enough to cover the padding before the next one's onset
         self._quiet_keep_ms = self.vad.config.pre_speech_ms + 500
         self._utterances: asyncio.Queue[Utterance] = asyncio.Queue()
+        self._taken: _Taken | None = None  # the answer taken, its reply not heard yet
+        self._carry: Utterance | None = None  # an answer taken back: the next speech joins it
+        self._withdrawn: list[Utterance] = []  # taken back while still queued: skipped
         self._tasks: set[asyncio.Task[None]] = set()
         self._turn: asyncio.Task[None] | None = None
         self._speaker: Speaker | None = None
@@ -235,9 +261,8 @@ class Call:
             # Stop talking, but let the turn store the candidate's message and the reply
             # (revised to what was heard) before the call goes away.
             self._stop_speaking()
-            try:
-                await asyncio.wait_for(asyncio.shield(turn), CLOSE_GRACE_S)
-            except TimeoutError:
+            finished, _ = await asyncio.wait([turn], timeout=CLOSE_GRACE_S)
+            if not finished:
                 log.warning(
                     "[%s] turn still running after %.0f s; cancelled", self.id, CLOSE_GRACE_S
                 )
@@ -317,14 +342,20 @@ class Call:
     async def _hear(self, pcm: bytes) -> None:
         """Keep the audio, gate out our own echo, and run the VAD on what is left."""
         self._heard += pcm
+        level = _rms(pcm)
         echo = self.playout.recent_level(ECHO_WINDOW_S)
-        if echo and _rms(pcm) < echo * self._echo_gate:
+        if echo and level < echo * self._echo_gate:
             pcm = bytes(len(pcm))
+            level = 0.0
         for event in self.vad.feed(pcm):
             await self._vad_event(event)
+        if self.vad.in_speech:
+            self.voice_end.heard(level, self.vad.voice_end_ms)
         if self._adaptive and self.vad.in_speech:
             await self._judge_turn()
-        if not self.vad.in_speech:  # forget audio no utterance can start in, a second at a time
+        # forget audio no utterance can start in, a second at a time (but not an answer
+        # that may still be taken back and continued)
+        if not self.vad.in_speech and self._taken is None and self._carry is None:
             excess_ms = len(self._heard) // _BYTES_PER_MS - self._quiet_keep_ms
             if excess_ms >= 1000:
                 del self._heard[: excess_ms * _BYTES_PER_MS]
@@ -387,15 +418,24 @@ class Call:
         if isinstance(event, SpeechPause):
             self._drop_early()
             if not (self._started_over_playback and self.playout.is_playing) and not self.completed:
-                audio = self._heard_between(event.audio_start_ms, event.ms)
+                start_ms = self._carry.audio_start_ms if self._carry else event.audio_start_ms
+                audio = self._heard_between(start_ms, event.ms)
                 task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
                 covers = event.speech_end_ms
                 self.end_of_turn.expect_words(covers)
                 task.add_done_callback(lambda done: self._words_ready(done, covers))
                 self._early = (event.speech_end_ms, task)
             return
+        if isinstance(event, SpeechDiscarded):
+            if self._carry is not None:  # it was a noise after all: the answer stands
+                self._queue_answer(replace(self._carry, early=None))
+                self._carry = None
+            return
         if isinstance(event, SpeechStart):
+            if self._taken is not None:
+                await self._take_back()
             self.end_of_turn.reset()
+            self.voice_end.reset()
             self._barged = False
             self._started_over_playback = self.playout.is_playing
             self._overlap_start = event.ms if self.playout.is_playing else None
@@ -410,12 +450,15 @@ class Call:
             self._overlap_start = None
             self._started_over_playback = False
             reason, self._decided = self._decided, self._window_reason
+            voice_end_ms = self.voice_end.end_or(event.speech_end_ms)
             await self._event(
                 {
                     "type": "speech",
                     "event": "end",
                     "silence_ms": event.end_ms - event.speech_end_ms,  # audio time
                     "voice_end_ms": event.speech_end_ms,  # audio time since media started
+                    # from the voice's own end: longer when noise held the VAD open
+                    "voice_silence_ms": event.end_ms - voice_end_ms,
                     "reason": "cut at the longest utterance" if event.forced else reason,
                 }
             )
@@ -428,17 +471,67 @@ class Call:
             if self.completed:
                 return
             now = time.monotonic()
-            speech_end = now - (event.end_ms - event.speech_end_ms) / 1000
-            audio = self._heard_between(event.audio_start_ms, event.end_ms)
+            # Timings count from the voice's last sound before the decision, not from the
+            # VAD's last "voiced" frame, which background noise can hold open.
+            speech_end = now - (event.end_ms - voice_end_ms) / 1000
+            vad_end = now - (event.end_ms - event.speech_end_ms) / 1000
+            carried, self._carry = self._carry, None
+            start_ms = carried.audio_start_ms if carried else event.audio_start_ms
+            audio = self._heard_between(start_ms, event.end_ms)
             early = None
             if self._early is not None and self._early[0] == event.speech_end_ms:
                 early = self._early[1]
                 self._early = None
             self._drop_early()
-            audio_start = now - (event.end_ms - event.audio_start_ms) / 1000
-            self._utterances.put_nowait(
-                Utterance(Pcm(audio, VAD_RATE), None, speech_end, now, early, audio_start)
+            audio_start = now - (event.end_ms - start_ms) / 1000
+            self._queue_answer(
+                Utterance(
+                    Pcm(audio, VAD_RATE),
+                    None,
+                    speech_end,
+                    now,
+                    early,
+                    audio_start,
+                    start_ms,
+                    vad_end,
+                )
             )
+
+    def _queue_answer(self, utterance: Utterance) -> None:
+        """A spoken answer for the turn loop; it may be taken back until its reply is heard."""
+        self._taken = _Taken(utterance)
+        self._utterances.put_nowait(utterance)
+
+    async def _take_back(self) -> None:
+        """The candidate goes on after their turn was taken and before its reply was heard.
+
+        The turn is cancelled where it stands. It has stored nothing: a conversation stores
+        a voice turn only once its reply starts to be heard (`Mouth.audible`, the commit
+        gate of flows/turns.py), so the session has not moved. Any reply audio already
+        queued is dropped unheard, and the answer's audio is carried into the speech now
+        starting: the two halves are heard, transcribed and stored as one answer.
+        """
+        taken, self._taken = self._taken, None
+        assert taken is not None
+        utterance = taken.utterance
+        turn = self._turn
+        if taken.running and turn is not None and not turn.done():
+            turn.cancel()
+            self._stop_speaking()
+        else:
+            self._withdrawn.append(utterance)  # still queued: the loop skips it
+            if utterance.early is not None:
+                utterance.early.cancel()
+        self._carry = utterance
+        TAKEN_BACK.inc()
+        log.info("[%s] the candidate went on: turn taken back, the answer continues", self.id)
+        await self._event({"type": "continued", "taken_back": taken.shown})
+        await self._set_state("listening")
+
+    def _reply_audible(self, utterance: Utterance | None) -> None:
+        """The reply to `utterance` has started to be heard: its answer is final."""
+        if self._taken is not None and self._taken.utterance is utterance:
+            self._taken = None
 
     def _drop_early(self) -> None:
         if self._early is not None:
@@ -525,9 +618,16 @@ class Call:
         while not self.completed and self._closing is None:
             # A turn runs as its own task so that close() can let it finish storing.
             self._turn = asyncio.ensure_future(self._run_turn(utterance))
-            await asyncio.shield(self._turn)
+            await asyncio.wait([self._turn])  # cancelled only when taken back (_take_back)
             if not self.completed:
-                utterance = await self._utterances.get()
+                utterance = await self._next_utterance()
+
+    async def _next_utterance(self) -> Utterance:
+        while True:
+            utterance = await self._utterances.get()
+            if not any(utterance is withdrawn for withdrawn in self._withdrawn):
+                return utterance
+            self._withdrawn = [u for u in self._withdrawn if u is not utterance]
 
     async def _run_turn(self, utterance: Utterance) -> None:
         """One turn; a failed turn is reported to the candidate and the call listens on."""
@@ -550,7 +650,10 @@ class Call:
             await self._set_state("listening")
 
     async def _take_turn(self, utterance: Utterance) -> None:
-        mouth = _CallMouth(self)
+        spoken = utterance if utterance.pcm is not None else None
+        if self._taken is not None and self._taken.utterance is spoken:
+            self._taken.running = True
+        mouth = _CallMouth(self, spoken)
         try:
             if utterance.pcm is None and utterance.text is None:
                 said = await self.engine.prompt(mouth)
@@ -564,6 +667,7 @@ class Call:
             await self._set_state("listening")
             return
         finally:
+            self._reply_audible(spoken)  # over, one way or another: no longer taken back
             await mouth.close()
         if said.completed:
             self.completed = True
@@ -574,13 +678,16 @@ class Call:
 
     def _heard_turn(self, utterance: Utterance) -> Heard:
         ended = self._question_ended  # when the candidate last heard our reply end
+        marks = {"end_of_turn": utterance.turn_end}
+        if utterance.vad_speech_end is not None:  # after the voice's end when noise held it
+            marks["vad_end_of_speech"] = utterance.vad_speech_end
         return Heard(
             origin=utterance.speech_end,
             origin_stage="end_of_speech",
             text=utterance.text,
             pcm=utterance.pcm,
             transcription=utterance.early,
-            marks={"end_of_turn": utterance.turn_end},
+            marks=marks,
             question_end=ended - utterance.audio_start if ended is not None else None,
         )
 
@@ -615,8 +722,9 @@ class _CallMouth:
     """A call's wire for one reply: sentences spoken on the track as they are written,
     and the events that go with them (`user_transcript`, `turn`, `assistant_done`)."""
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: Call, answer: Utterance | None = None) -> None:
         self.call = call
+        self.answer = answer  # the spoken answer this replies to, if any
         self._speaker: Speaker | None = None
 
     @property
@@ -626,11 +734,21 @@ class _CallMouth:
         return self._speaker
 
     async def user_text(self, text: str) -> None:
+        taken = self.call._taken
+        if taken is not None and taken.utterance is self.answer:
+            taken.shown = text
         await self.call._event({"type": "user_transcript", "text": text})
         self.speaker  # noqa: B018 - the reply's speaker starts now, ready for its first words
 
     async def push(self, piece: str) -> None:
         await self.speaker.push(piece)
+
+    async def audible(self) -> None:
+        """The commit gate: wait for the reply's first frame (see `Call._take_back`)."""
+        speaker = self.speaker
+        speaker.close_text()
+        await speaker.audible.wait()
+        self.call._reply_audible(self.answer)
 
     async def deliver(self, said: Said) -> Delivered:
         speaker = self.speaker
@@ -644,7 +762,12 @@ class _CallMouth:
                 "first_audio_queued": times.first_sentence_queued,
                 "first_audio_sent": times.first_audio_sent,
             },
-            {"playout_stalled_ms": round(times.stalled_s * 1000, 1)},
+            {
+                # gaps the candidate heard between (or inside) sentences of this reply
+                "playout_stalled_ms": round(times.stalled_s * 1000, 1),
+                "playout_gaps": times.gaps,
+                "playout_longest_gap_ms": round(times.longest_gap_s * 1000, 1),
+            },
         )
 
     async def finish(self, said: Said) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from flows.collecting import CollectorReply, CollectorService
 from flows.delivery import VoiceTiming
 from flows.interviewing import InterviewReply, InterviewService
-from flows.turns import TextSink
+from flows.turns import CommitGate, TextSink
 from metrics import TURNS
 from voice.stt import SpeechHints
 
@@ -73,9 +73,11 @@ class Conversation(Protocol):
         sink: TextSink | None = None,
         voice: VoiceTiming | None = None,
         confidence: float | None = None,
+        gate: CommitGate | None = None,
     ) -> Said:
         """A turn; `voice` says where the speech was when the text was spoken, `confidence`
-        how sure the recognizer was of it (None: typed, taken as sure)."""
+        how sure the recognizer was of it (None: typed, taken as sure); `gate` is awaited
+        once the reply is written and before the turn is stored (see flows/turns.py)."""
         ...
 
     async def hints(self) -> SpeechHints: ...
@@ -101,13 +103,20 @@ class _ServiceConversation:
         sink: TextSink | None = None,
         voice: VoiceTiming | None = None,
         confidence: float | None = None,
+        gate: CommitGate | None = None,
     ) -> Said:
-        reply = await self._reply(text, sink, voice, 1.0 if confidence is None else confidence)
+        sure = 1.0 if confidence is None else confidence
+        reply = await self._reply(text, sink, voice, sure, gate)
         TURNS.labels(self.path, self.kind).inc()
         return Said.of(reply)
 
     async def _reply(
-        self, text: str, sink: TextSink | None, voice: VoiceTiming | None, confidence: float
+        self,
+        text: str,
+        sink: TextSink | None,
+        voice: VoiceTiming | None,
+        confidence: float,
+        gate: CommitGate | None,
     ) -> CollectorReply | InterviewReply:
         raise NotImplementedError
 
@@ -117,9 +126,16 @@ class CollectorConversation(_ServiceConversation):
     service: CollectorService
 
     async def _reply(
-        self, text: str, sink: TextSink | None, voice: VoiceTiming | None, confidence: float
+        self,
+        text: str,
+        sink: TextSink | None,
+        voice: VoiceTiming | None,
+        confidence: float,
+        gate: CommitGate | None,
     ) -> CollectorReply:
-        return await self.service.turn(self.session_id, self.user_id, text, sink, confidence)
+        return await self.service.turn(
+            self.session_id, self.user_id, text, sink, confidence, gate
+        )
 
     async def hints(self) -> SpeechHints:
         session = await self.service.load(self.session_id, self.user_id)
@@ -131,10 +147,15 @@ class InterviewConversation(_ServiceConversation):
     service: InterviewService
 
     async def _reply(
-        self, text: str, sink: TextSink | None, voice: VoiceTiming | None, confidence: float
+        self,
+        text: str,
+        sink: TextSink | None,
+        voice: VoiceTiming | None,
+        confidence: float,
+        gate: CommitGate | None,
     ) -> InterviewReply:
         """Interview answers carry their voice timings: delivery is coached."""
-        return await self.service.turn(self.session_id, self.user_id, text, sink, voice)
+        return await self.service.turn(self.session_id, self.user_id, text, sink, voice, gate)
 
     async def hints(self) -> SpeechHints:
         question = await self.service.current_question(self.session_id, self.user_id)

@@ -188,6 +188,50 @@ class EndOfTurn:
         )
 
 
+# -- the voice ---------------------------------------------------------------------------
+
+VOICE_RANGE_DB = 25.0  # a VAD-voiced stretch this far below the answer's loudest is noise
+
+
+class VoiceEnd:
+    """When the candidate's voice last sounded, told apart from noise that holds the VAD open.
+
+    webrtcvad calls steady background noise "voiced" often enough to keep an utterance
+    going: measured from its last voiced frame, a turn taken long after the candidate
+    stopped looks quick. Here a stretch the VAD calls voiced counts as voice only within
+    ``range_db`` of the loudest stretch of the answer so far. Speech moves within about
+    20 dB of its loudest syllables; noise 25-35 dB below the voice falls outside. The
+    price: a final consonant much softer than the rest (a trailing "s") may be left out,
+    which makes the measured end of turn longer by that much, never shorter.
+    """
+
+    def __init__(self, range_db: float = VOICE_RANGE_DB) -> None:
+        self._floor = 10 ** (-range_db / 20)
+        self.reset()
+
+    def reset(self) -> None:
+        """A new utterance starts."""
+        self._loudest = 0.0
+        self._vad_end_ms: int | None = None
+        self.end_ms: int | None = None  # VAD time: the end of the last stretch of voice
+
+    def heard(self, level: float, vad_voice_end_ms: int) -> None:
+        """A stretch of audio was fed to the VAD (its RMS, any scale) and the VAD's last
+        voiced frame is now at ``vad_voice_end_ms``: if that moved, the stretch was voiced."""
+        if vad_voice_end_ms == self._vad_end_ms:
+            return
+        self._vad_end_ms = vad_voice_end_ms
+        self._loudest = max(self._loudest, level)
+        if level >= self._loudest * self._floor:
+            self.end_ms = vad_voice_end_ms
+
+    def end_or(self, vad_voice_end_ms: int) -> int:
+        """The voice's end, or the VAD's when no stretch has been judged yet."""
+        if self.end_ms is None:
+            return vad_voice_end_ms
+        return min(self.end_ms, vad_voice_end_ms)
+
+
 # -- the words ---------------------------------------------------------------------------
 
 # An answer that stops on one of these is not over.

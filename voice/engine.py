@@ -68,6 +68,13 @@ class Mouth(Protocol):
     async def push(self, piece: str) -> None:
         """A piece of the reply's text, as the conversation writes it."""
 
+    async def audible(self) -> None:
+        """The whole reply is written: return once the candidate has begun to hear it.
+
+        The turn is stored after this. A call cancels the turn while it waits here if the
+        candidate goes on speaking (the answer was not over); a socket returns at once.
+        """
+
     async def deliver(self, said: Said) -> Delivered:
         """The whole reply is written: send (or queue) the rest of it."""
 
@@ -114,7 +121,8 @@ class TurnEngine:
         marks = dict(heard.marks)
         text = await self._words(heard, marks)
         await mouth.user_text(text)
-        said = await self.conversation.turn(text, mouth.push, await self._voice(heard))
+        voice = await self._voice(heard)
+        said = await self.conversation.turn(text, mouth.push, voice, gate=mouth.audible)
         delivered = await mouth.deliver(said)
         entry_id = said.assistant_entry_id
         if entry_id is not None:

@@ -41,6 +41,8 @@ class SpeakerTimes:
     first_sentence_queued: float | None = None
     first_audio_sent: float | None = None
     stalled_s: float = 0.0  # how long playback ran dry mid-reply, waiting for speech
+    gaps: int = 0  # how many times it ran dry
+    longest_gap_s: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -65,8 +67,13 @@ class Speaker:
         self.interrupted = False
         self._pending: asyncio.Queue[_Sentence | None] = asyncio.Queue()
         self._buffer: list[str] = []
+        self._text_closed = False
         self._dry_since: float | None = None
+        # set when the candidate starts hearing the reply (its first frame went out), or
+        # when they never will (nothing to play, interrupted, dropped): see `Mouth.audible`
+        self.audible = asyncio.Event()
         self._worker = asyncio.create_task(self._synthesize_in_order())
+        self._worker.add_done_callback(self._synthesis_over)
         # sentences whose first frame went out, announced in order (see on_started)
         self._started: asyncio.Queue[str | None] = asyncio.Queue()
         self._announcer = asyncio.create_task(self._announce())
@@ -83,8 +90,11 @@ class Speaker:
         for sentence in self.splitter.push(piece):
             self._add(sentence)
 
-    async def finish(self) -> None:
-        """No more text: synthesize the rest, wait until all of it is queued for playback."""
+    def close_text(self) -> None:
+        """No more text: the rest goes to synthesis (once; later calls do nothing)."""
+        if self._text_closed:
+            return
+        self._text_closed = True
         if not self.streaming:
             text = "".join(self._buffer).strip()
             if text:
@@ -92,7 +102,11 @@ class Speaker:
         else:
             for sentence in self.splitter.flush():
                 self._add(sentence)
-        await self._pending.put(None)
+        self._pending.put_nowait(None)
+
+    async def finish(self) -> None:
+        """No more text: synthesize the rest, wait until all of it is queued for playback."""
+        self.close_text()
         await asyncio.gather(self._worker, return_exceptions=True)  # cancelled by a barge-in
 
     def on_played(self, tag: object, ms: int, finished: bool) -> None:
@@ -100,6 +114,8 @@ class Speaker:
         if not isinstance(tag, tuple) or tag[0] != self.turn:
             return
         self.sentences[tag[1]].played_ms += ms
+        if not finished:
+            self.audible.set()  # dropped: nothing more of this reply will be heard
         if finished and not self.playout.is_playing and not self._worker.done():
             self._dry_since = time.monotonic()  # a stall, if more of this reply follows
 
@@ -113,6 +129,7 @@ class Speaker:
             return
         if self.times.first_audio_sent is None:
             self.times.first_audio_sent = time.monotonic()
+            self.audible.set()
         if tag[2] == 0:
             self._started.put_nowait(self.sentences[tag[1]].text)
 
@@ -125,8 +142,10 @@ class Speaker:
         """Barge-in: stop synthesizing; the caller clears the playout queue."""
         self.interrupted = True
         self._worker.cancel()
+        self.audible.set()
 
     async def close(self) -> None:
+        self.audible.set()
         self._worker.cancel()
         self._announcer.cancel()
         await asyncio.gather(self._worker, self._announcer, return_exceptions=True)
@@ -148,6 +167,11 @@ class Speaker:
                 heard.append(kept + "…")
             break
         return " ".join(heard)
+
+    def _synthesis_over(self, _worker: asyncio.Task[None]) -> None:
+        """All sentences are queued (or synthesis stopped): with no audio, none is heard."""
+        if not any(sentence.queued_ms for sentence in self.sentences):
+            self.audible.set()
 
     def _add(self, text: str) -> None:
         text = text.strip()
@@ -204,6 +228,8 @@ class Speaker:
             stall = time.monotonic() - self._dry_since
             self._dry_since = None
             self.times.stalled_s += stall
+            self.times.gaps += 1
+            self.times.longest_gap_s = max(self.times.longest_gap_s, stall)
             if stall >= 0.1:
                 log.info("turn %d: playback ran dry for %d ms mid-reply", self.turn, stall * 1000)
         return self.playout.enqueue_prepared(prepared, tag)
