@@ -9,7 +9,9 @@ answers are played with VIVA_END_OF_TURN=fixed and =adaptive, one after the othe
 
 Per answer, from the caller's clock (CLOCK_MONOTONIC, shared with the server):
 
-* split: the server took more than one turn (user transcript) from the answer;
+* split: the server stored more than one answer from it (a turn taken and then taken
+  back because the candidate went on before the reply was heard is merged, not split:
+  it is counted apart, as "taken back");
 * end of turn: the last voiced frame of the answer left the microphone → the server's
   "speech end" event arrived (includes ~80 ms of aiortc's inbound jitter buffer and the
   event's trip back);
@@ -19,6 +21,7 @@ It also times the decision itself (EndOfTurn.decide per 20 ms frame plus judge_w
 pause, in this process) as a share of one core per call.
 
 Run: python -m benchmarks.turn_taking [--answers 15] [--modes fixed adaptive]
+     [--held-out-share 1.0 --seed 11]  (answers in the held-out voice only)
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ class Outcome:
     heard: list[str]
     server_silence_ms: float | None = None  # audio time the server waited (its own clock)
     reason: str = ""
+    taken_back: int = 0  # turns taken, then taken back when the candidate went on
+    vad_silence_ms: float | None = None  # the same, from the VAD's last "voiced" frame
 
     @property
     def split(self) -> bool:
@@ -133,6 +138,7 @@ async def play(caller: BenchCaller, spoken: Spoken, answer: Answer, mode: str) -
     await caller.wait_for(lambda e: e["type"] == "state" and e["state"] == "listening", PATIENCE_S,
                           after=after)
     heard = [e["text"] for e in caller.of_type("user_transcript", after=mark)]
+    taken_back = len(caller.of_type("continued", after=mark))
     reply = caller.first_loud_after(speech_end)
     return Outcome(
         mode,
@@ -140,12 +146,14 @@ async def play(caller: BenchCaller, spoken: Spoken, answer: Answer, mode: str) -
         spoken.voice,
         spoken.noise_db,
         spoken.pause_s,
-        len(heard),
+        len(heard) - taken_back,
         (final["_at"] - speech_end) * 1000,
         (reply - speech_end) * 1000 if reply else None,
         heard,
-        final.get("silence_ms"),
+        final.get("voice_silence_ms", final.get("silence_ms")),
         final.get("reason", ""),
+        taken_back,
+        final.get("silence_ms"),
     )
 
 
@@ -186,6 +194,7 @@ async def one_call(
             outcomes.append(outcome)
             print(
                 f"  {mode:8} {outcome.kind:8} {outcome.voice:18} turns={outcome.turns} "
+                f"taken back={outcome.taken_back} "
                 f"eot={fmt(outcome.end_of_turn_ms)} ms (server waited "
                 f"{fmt(outcome.server_silence_ms)} ms: {outcome.reason})  {outcome.heard}",
                 flush=True,
@@ -235,12 +244,14 @@ def summary_rows(outcomes: list[Outcome], modes: list[str]) -> list[list[Any]]:
             v2v = [o.voice_to_voice_ms for o in group if o.voice_to_voice_ms is not None]
             waited = [o.server_silence_ms for o in group if o.server_silence_ms is not None]
             splits = sum(o.split for o in group)
+            taken_back = sum(o.taken_back > 0 for o in group)
             rows.append(
                 [
                     mode,
                     name,
                     len(group),
                     f"{splits} ({splits / len(group) * 100:.0f} %)",
+                    taken_back,
                     fmt(percentile(eot, 50)),
                     fmt(percentile(eot, 90)),
                     f"{fmt(percentile(waited, 50))} / {fmt(percentile(waited, 90))}",
@@ -254,7 +265,7 @@ async def run(args: argparse.Namespace) -> None:
     pin_to_core(1)
     random.seed(3)
     print("generating answers…", flush=True)
-    spoken = answer_set(args.answers, seed=args.seed)
+    spoken = answer_set(args.answers, seed=args.seed, held_out_share=args.held_out_share)
     encoded = [packets(s) for s in spoken]
     outcomes: list[Outcome] = []
     for mode in args.modes:
@@ -265,15 +276,16 @@ async def run(args: argparse.Namespace) -> None:
         "end of turn = caller's last voiced frame → server's end of turn\n"
     )
     report(
-        "turn_taking",
+        "turn_taking" if args.held_out_share < 1 else "turn_taking-held_out",
         [
             "mode",
             "answers",
             "n",
             "split",
+            "taken back",
             "end of turn p50 ms",
             "p90 ms",
-            "server's silence p50 / p90 ms",
+            "server's wait from the voice's end p50 / p90 ms",
             "voice to voice p50 ms",
         ],
         summary_rows(outcomes, args.modes),
@@ -294,6 +306,10 @@ def main() -> None:
     )
     parser.add_argument("--answers", type=int, default=15)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--held-out-share", type=float, default=0.25,
+        help="share of answers in the held-out voice (1.0: a held-out-only run)",
+    )
     parser.add_argument(
         "--modes", nargs="+", choices=("fixed", "adaptive"), default=["fixed", "adaptive"]
     )
