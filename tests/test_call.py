@@ -435,10 +435,14 @@ async def test_hanging_up_mid_reply_closes_the_call_and_keeps_the_turn(
         await caller.wait_for(lambda e: e["type"] == "assistant_text")  # the prompt is playing
         (call,) = client.app[CALLS]
         await caller.send({"type": "user_text", "text": "one question"})  # taken after it
-        turn = await caller.wait_for(lambda e: e["type"] == "turn" and e["status"] == "completed")
-        prompt_done = caller.of_type("assistant_done")[0]
-        await asyncio.sleep(1.0)  # into the reply (~8 s)
-        assert caller.of_type("assistant_done", after=past(caller, turn)) == []
+        prompt_done = await caller.wait_for(lambda e: e["type"] == "assistant_done")
+        # the reply's first sentence ("Great, I have everything I need.", ~2 s) is heard
+        # (the turn is stored from that moment: the commit waits for the first frame)
+        heard = await caller.wait_for(
+            lambda e: e["type"] == "assistant_text", after=past(caller, prompt_done)
+        )
+        await asyncio.sleep(0.5)  # into it (the whole reply: ~8 s)
+        assert caller.of_type("assistant_done", after=past(caller, heard)) == []
         assert call.playout.is_playing
         reply = " ".join(
             e["text"] for e in caller.of_type("assistant_text", past(caller, prompt_done))
