@@ -251,3 +251,37 @@ async def test_an_answer_continued_before_the_reply_is_heard_is_one_answer(
     assert timings["playout_longest_gap_ms"] <= timings["playout_stalled_ms"]
     # the end of turn counts from the voice's end, which is not after the VAD's
     assert timings["end_of_speech"] == 0 <= timings["vad_end_of_speech"] < timings["end_of_turn"]
+
+
+def with_noise_after(pcm: Pcm, db_below: float, seconds: float, seed: int = 3) -> Pcm:
+    """`pcm`, then `seconds` more, with steady white noise `db_below` the voice throughout."""
+    voice = np.frombuffer(pcm.data, dtype="<i2").astype(np.float64)
+    loud = voice[np.abs(voice) > 300]
+    level = float(np.sqrt(np.mean(loud**2))) / 10 ** (db_below / 20)
+    signal = np.concatenate([voice, np.zeros(int(seconds * TARGET_RATE))])
+    signal += np.random.default_rng(seed).normal(0.0, level, len(signal))
+    return Pcm(np.clip(np.round(signal), -32768, 32767).astype("<i2").tobytes(), TARGET_RATE)
+
+
+async def test_background_noise_does_not_hold_a_finished_answer_open(
+    client: TestClient,
+) -> None:
+    """Steady noise 30 dB below the voice, going on after the answer: the turn is taken on
+    the answer's words, counted from the voice's end, not at the silence cap."""
+    owner, session_id, caller = await answered(client)
+    try:
+        mark = len(caller.events)
+        noisy = with_noise_after(speak("I would put the slow work on a queue."), 25, 4.0)
+        caller.mic.say(noisy)
+        reply = await next_reply(caller, mark)
+        (end,) = [e for e in caller.of_type("speech", after=mark) if e["event"] == "end"]
+        print(f"\nnoisy answer: {end}")
+        assert end["reason"] == "words: finished"
+        assert end["voice_silence_ms"] >= end["silence_ms"]
+    finally:
+        await caller.hang_up()
+    items = await rows(client, "interview", session_id, owner)
+    assert [i["speaker"] for i in items] == ["assistant", "user", "assistant"]
+    assert items[2]["message"] == reply.text
+    timings = items[2]["timings"]
+    assert timings["end_of_speech"] == 0 <= timings["vad_end_of_speech"] < timings["end_of_turn"]

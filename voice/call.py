@@ -177,6 +177,7 @@ class Call:
         self._speaker: Speaker | None = None
         self._turn_number = 0
         self._overlap_start: int | None = None  # VAD ms when speech and playback overlapped
+        self._speech_audio_start_ms = 0  # VAD ms where the utterance in progress begins
         self._started_over_playback = False
         self._barged = False
         self._held = False  # playback held by speech over it, not yet judged an interruption
@@ -362,8 +363,17 @@ class Call:
                 self._heard_from_ms += excess_ms
 
     async def _judge_turn(self) -> None:
-        """Adaptive end of turn: let the words so far and the silence decide (each frame)."""
-        self.end_of_turn.voice(self.vad.voice_end_ms)
+        """Adaptive end of turn: let the words so far and the silence decide (each frame).
+
+        The silence counts from the voice's own last sound (`VoiceEnd`), so background
+        noise that keeps the VAD "in speech" does not keep the turn open. For the same
+        reason the words so far are asked for here as well, once that silence reaches
+        `words_at_ms`: a VAD held open by noise never reports the pause.
+        """
+        voice_end = self.voice_end.end_or(self.vad.voice_end_ms)
+        self.end_of_turn.voice(voice_end)
+        if self.vad.now_ms - voice_end >= self.config.turns.words_at_ms:
+            self._transcribe_so_far(self._speech_audio_start_ms, voice_end)
         decision = self.end_of_turn.decide(self.vad.now_ms)
         if decision.done:
             log.info("[%s] end of turn: %s after %d ms of silence",
@@ -416,15 +426,9 @@ class Call:
         candidate goes on, it is dropped. The cost is one extra transcription per pause.
         """
         if isinstance(event, SpeechPause):
-            self._drop_early()
-            if not (self._started_over_playback and self.playout.is_playing) and not self.completed:
-                start_ms = self._carry.audio_start_ms if self._carry else event.audio_start_ms
-                audio = self._heard_between(start_ms, event.ms)
-                task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
-                covers = event.speech_end_ms
-                self.end_of_turn.expect_words(covers)
-                task.add_done_callback(lambda done: self._words_ready(done, covers))
-                self._early = (event.speech_end_ms, task)
+            self._transcribe_so_far(
+                event.audio_start_ms, self.voice_end.end_or(event.speech_end_ms)
+            )
             return
         if isinstance(event, SpeechDiscarded):
             if self._carry is not None:  # it was a noise after all: the answer stands
@@ -436,6 +440,9 @@ class Call:
                 await self._take_back()
             self.end_of_turn.reset()
             self.voice_end.reset()
+            self._speech_audio_start_ms = max(
+                self._heard_from_ms, event.ms - self.vad.config.pre_speech_ms
+            )
             self._barged = False
             self._started_over_playback = self.playout.is_playing
             self._overlap_start = event.ms if self.playout.is_playing else None
@@ -478,8 +485,8 @@ class Call:
             carried, self._carry = self._carry, None
             start_ms = carried.audio_start_ms if carried else event.audio_start_ms
             audio = self._heard_between(start_ms, event.end_ms)
-            early = None
-            if self._early is not None and self._early[0] == event.speech_end_ms:
+            early = None  # a transcript started at a pause, if it holds all of the voice
+            if self._early is not None and self._early[0] >= voice_end_ms:
                 early = self._early[1]
                 self._early = None
             self._drop_early()
@@ -532,6 +539,21 @@ class Call:
         """The reply to `utterance` has started to be heard: its answer is final."""
         if self._taken is not None and self._taken.utterance is utterance:
             self._taken = None
+
+    def _transcribe_so_far(self, start_ms: int, covers: int) -> None:
+        """Start the speculative transcript of the answer so far, which holds its voice up
+        to `covers` (VAD ms), unless one that holds that much is already on its way."""
+        if self._early is not None and self._early[0] >= covers:
+            return
+        self._drop_early()
+        if (self._started_over_playback and self.playout.is_playing) or self.completed:
+            return
+        start_ms = self._carry.audio_start_ms if self._carry else start_ms
+        audio = self._heard_between(start_ms, self.vad.now_ms)
+        task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
+        self.end_of_turn.expect_words(covers)
+        task.add_done_callback(lambda done: self._words_ready(done, covers))
+        self._early = (covers, task)
 
     def _drop_early(self) -> None:
         if self._early is not None:
