@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 import time
 
@@ -14,17 +15,25 @@ from voice.playout import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE, PlayoutTrack
 
 
 class FakeClock:
-    """A clock that only moves when the track sleeps or the test says so."""
+    """A clock that only moves when the track sleeps or the test says so.
+
+    With `block` set, a sleep does not pass: it lasts until the track wakes it (audio
+    queued while silence goes out), and the clock stays where it was.
+    """
 
     def __init__(self) -> None:
         self.now = 1000.0
         self.sleeps: list[float] = []
+        self.block = False
 
     def __call__(self) -> float:
         return self.now
 
-    async def sleep(self, seconds: float) -> None:
+    async def sleep(self, seconds: float, wake: asyncio.Future[None]) -> None:
         self.sleeps.append(seconds)
+        if self.block:
+            await wake
+            return
         self.now += seconds
 
 
@@ -237,3 +246,60 @@ async def test_hold_sends_silence_and_resume_goes_on_where_it_stopped() -> None:
     track.hold()
     track.clear()  # an interruption after all: clearing also ends the hold
     assert not track.held and not track.is_playing
+
+
+async def test_audio_queued_during_silence_goes_out_at_once() -> None:
+    """The first frame of a reply does not wait for the next 20 ms tick; the timeline
+    restarts from it, so the rest of the reply is paced 20 ms apart from there."""
+    track, clock = paced_track()
+    start = clock.now
+    assert bytes((await track.recv()).planes[0]) == bytes(FRAME_BYTES)  # frame 0: silence
+    clock.now += 0.005  # 5 ms into the wait for frame 1
+    clock.block = True
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0)
+    assert not waiting.done() and clock.sleeps == [pytest.approx(0.015)]
+    audio = tone(440, 0.1)  # 5 frames
+    track.enqueue(audio, SAMPLE_RATE, tag="reply")
+    frame = await asyncio.wait_for(waiting, 1.0)
+    assert bytes(frame.planes[0]) == audio[:FRAME_BYTES] and frame.pts == FRAME_SAMPLES
+    assert clock.now == start + 0.005  # sent when queued, not at start + 20 ms
+    assert track.sent_early == 1
+    clock.block = False
+    rest = await frame_bytes(track, 4)
+    assert audio[:FRAME_BYTES] + rest == audio  # the rest in order, nothing repeated
+    assert clock.sleeps[1:] == [pytest.approx(0.020)] * 4  # paced from the early frame
+    assert clock.now == pytest.approx(start + 0.005 + 4 * 0.020)
+
+
+async def test_audio_queued_while_speaking_keeps_the_pace() -> None:
+    """Only silence gives way: a second item queued behind playing audio waits its tick,
+    and stop() ends a wait at once."""
+    track, clock = paced_track()
+    track.enqueue(tone(440, 0.1), SAMPLE_RATE, tag="first")
+    await frame_bytes(track, 2)
+    clock.block = True
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0)
+    track.enqueue(tone(660, 0.1), SAMPLE_RATE, tag="second")
+    await asyncio.sleep(0)
+    assert not waiting.done() and track.sent_early == 0
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(waiting, 1.0)
+
+
+async def test_resume_sends_the_held_audio_at_once() -> None:
+    track, clock = paced_track()
+    audio = tone(440, 0.1)
+    track.enqueue(audio, SAMPLE_RATE, tag="s")
+    first = await frame_bytes(track, 2)
+    track.hold()
+    assert await frame_bytes(track, 1) == bytes(FRAME_BYTES)
+    clock.block = True
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0)
+    track.resume()
+    frame = await asyncio.wait_for(waiting, 1.0)
+    assert first + bytes(frame.planes[0]) == audio[: 3 * FRAME_BYTES]
+    assert track.sent_early == 1

@@ -3,6 +3,8 @@
 ``PlayoutTrack`` is an aiortc ``MediaStreamTrack`` that always produces 48 kHz mono s16
 frames of 960 samples, paced against a monotonic clock that starts at the first ``recv()``
 (frame ``n`` is due at ``start + n * 20 ms``, so lateness never accumulates into drift).
+While it sends silence, audio queued for it goes out at once, not at the next 20 ms tick:
+the frame being waited for is sent early and the timeline restarts from it (`_wake`).
 Audio is queued per item (usually one synthesized sentence) with a caller-chosen tag; the
 track reports how much of each item was actually handed to the encoder, which is what the
 transcript must keep when the candidate talks over the assistant and ``clear()`` is called.
@@ -38,6 +40,8 @@ TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 _SILENCE = bytes(FRAME_BYTES)
 _MAX_LAG_S = 0.2  # further behind than this, the timeline restarts at "now"
 
+Sleep = Callable[[float, "asyncio.Future[None]"], Awaitable[object]]
+"""``sleep(seconds, wake)``: wait `seconds`, or less if `wake` gets a result first."""
 StartedCallback = Callable[[object], None]
 """``on_started(tag)``: called when the first frame of an item is handed to the encoder."""
 PlayedCallback = Callable[[object, int, bool], None]
@@ -101,7 +105,7 @@ class PlayoutTrack(MediaStreamTrack):
         on_started: StartedCallback | None = None,
         opus: bool = False,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Sleep | None = None,
     ) -> None:
         super().__init__()
         self._on_played = on_played
@@ -110,13 +114,15 @@ class PlayoutTrack(MediaStreamTrack):
         self._opus = OpusFrames() if opus else None
         self._silence_packet = silence_packet() if opus else b""
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep or _sleep_or_wake
+        self._wake: asyncio.Future[None] | None = None  # set while recv() waits for a tick
         self._queue: deque[_Item] = deque()
         self._history: deque[tuple[object, int]] = deque(maxlen=64)
         self._sent_levels: deque[tuple[float, float]] = deque(maxlen=100)  # (time, RMS), 2 s
         self._start: float | None = None
         self._pts = 0
         self._held = False
+        self.sent_early = 0  # frames sent before their tick because audio was queued
         self.idle = asyncio.Event()  # set while nothing is queued
         self.idle.set()
 
@@ -133,8 +139,10 @@ class PlayoutTrack(MediaStreamTrack):
         self._held = True
 
     def resume(self) -> None:
-        """Go on from where `hold()` stopped."""
+        """Go on from where `hold()` stopped (at once, not at the next tick)."""
         self._held = False
+        if self._queue:
+            self._wake_now()
 
     @property
     def queued_ms(self) -> int:
@@ -170,6 +178,8 @@ class PlayoutTrack(MediaStreamTrack):
             return 0
         self._queue.append(item)
         self.idle.clear()
+        if len(self._queue) == 1 and not self._held:
+            self._wake_now()  # its first frame goes out now, not at the next tick
         return _ms(item.samples)
 
     def clear(self) -> int:
@@ -194,8 +204,16 @@ class PlayoutTrack(MediaStreamTrack):
 
     def recent_level(self, seconds: float) -> float:
         """The loudest frame (RMS, s16 scale) sent in the last `seconds`; 0.0 if none."""
+        if not self._sent_levels:
+            return 0.0
         since = self._clock() - seconds
-        return max((level for at, level in self._sent_levels if at >= since), default=0.0)
+        loudest = 0.0
+        for at, level in reversed(self._sent_levels):  # newest first: stop at the window
+            if at < since:
+                break
+            if level > loudest:
+                loudest = level
+        return loudest
 
     def stop(self) -> None:
         """End the track. Its Opus encoder goes at once: it holds native threads (PyAV's
@@ -203,6 +221,7 @@ class PlayoutTrack(MediaStreamTrack):
         self.clear()
         super().stop()
         self._opus = None
+        self._wake_now()  # a recv() waiting for its tick ends now
 
     def detach(self) -> None:
         """Forget the callbacks: their owner is done with this track (they refer back to
@@ -219,7 +238,7 @@ class PlayoutTrack(MediaStreamTrack):
             self._pts += FRAME_SAMPLES
             wait = self._start + self._pts / SAMPLE_RATE - self._clock()
             if wait > 0:
-                await self._sleep(wait)
+                await self._wait(wait)
             elif wait < -_MAX_LAG_S:  # after a long stall, re-anchor instead of bursting
                 self._start -= wait
         if self.readyState != "live":  # stopped while waiting for the frame's time
@@ -233,6 +252,26 @@ class PlayoutTrack(MediaStreamTrack):
         frame.sample_rate = SAMPLE_RATE
         frame.time_base = TIME_BASE
         return frame
+
+    async def _wait(self, seconds: float) -> None:
+        """Wait for the next frame's tick; while silence is going out, audio queued meanwhile
+        ends the wait, and the timeline restarts at the frame sent early."""
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._wake = wake
+        try:
+            await self._sleep(seconds, wake)
+        finally:
+            self._wake = None
+        if wake.done() and not wake.cancelled() and self._start is not None:
+            early = self._start + self._pts / SAMPLE_RATE - self._clock()
+            if early > 0:
+                self._start -= early
+                self.sent_early += 1
+
+    def _wake_now(self) -> None:
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     def _next_chunk(self) -> tuple[bytes, bytes | None]:
         queue = self._queue
@@ -261,3 +300,18 @@ class PlayoutTrack(MediaStreamTrack):
             self._on_played(item.tag, ms, finished)
         except Exception:  # a caller's bug must not stop the RTP sender loop
             logger.exception("on_played callback failed for tag %r", item.tag)
+
+
+def _resolve(wake: asyncio.Future[None]) -> None:
+    if not wake.done():
+        wake.set_result(None)
+
+
+async def _sleep_or_wake(seconds: float, wake: asyncio.Future[None]) -> None:
+    """The real clock's `Sleep`: what asyncio.sleep does (a future and a timer), with the
+    future shared so that `wake` can end it early."""
+    timer = asyncio.get_running_loop().call_later(seconds, _resolve, wake)
+    try:
+        await wake
+    finally:
+        timer.cancel()
