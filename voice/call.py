@@ -48,11 +48,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import av
 import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import InvalidStateError
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from flows.errors import FlowError
@@ -63,6 +62,7 @@ from voice.conversation import Conversation, Said
 from voice.end_of_turn import EndOfTurn, TurnPolicy, VoiceEnd, is_backchannel
 from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
 from voice.ice import rtc_configuration
+from voice.inbound import InboundAudio, is_silence, silence
 from voice.playout import PlayoutTrack
 from voice.speaker import Speaker
 from voice.stt import SpeechToText
@@ -152,6 +152,7 @@ class Call:
         )
         self.pc.addTrack(self.playout)
         self.vad = VadSegmenter(config.vad)
+        self.inbound: InboundAudio | None = None  # the candidate's audio, once it arrives
         self.end_of_turn = EndOfTurn(config.turns)
         self.voice_end = VoiceEnd()  # the voice's own end, where noise holds the VAD open
         self._adaptive = config.turns.mode == "adaptive"
@@ -319,36 +320,31 @@ class Call:
             self.ended.set()
 
     async def _receive(self, track: MediaStreamTrack) -> None:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=VAD_RATE)
+        # 16 kHz mono, decoded as it arrives; silent frames are not decoded (voice/inbound.py)
+        audio = InboundAudio.of(self.pc, track)
+        self.inbound = audio
         try:
-            while True:
-                try:
-                    frame = await track.recv()
-                except MediaStreamError:
-                    return
-                if not isinstance(frame, av.AudioFrame):
-                    continue
-                for out in resampler.resample(frame):
-                    await self._hear(bytes(out.planes[0])[: out.samples * 2])
+            while (pcm := await audio.recv()) is not None:
+                await self._hear(pcm)
                 self._note_overlap()
                 if self._should_barge_in():
                     await self._hold_playback()
                 elif self._held and self._voiced_over_playback_ms() >= CONFIRM_BARGE_IN_MS:
                     await self._barge_in()  # too long for a backchannel: a real interruption
         finally:
-            # its filter graph runs native threads; a cancelled task's traceback would
-            # keep this frame, and so the resampler, alive
-            del resampler
+            # the decoder's native state (or the fallback's resampler threads) goes now
+            audio.close()
 
     async def _hear(self, pcm: bytes) -> None:
         """Keep the audio, gate out our own echo, and run the VAD on what is left."""
         self._heard += pcm
-        level = _rms(pcm)
-        echo = self.playout.recent_level(ECHO_WINDOW_S)
-        if echo and level < echo * self._echo_gate:
-            pcm = bytes(len(pcm))
-            level = 0.0
-        for event in self.vad.feed(pcm):
+        silent = is_silence(pcm)  # a frame with no sound in it was not even decoded
+        level = 0.0 if silent else _rms(pcm)
+        if not silent:
+            echo = self.playout.recent_level(ECHO_WINDOW_S)
+            if echo and level < echo * self._echo_gate:
+                pcm, silent, level = silence(len(pcm)), True, 0.0
+        for event in self.vad.feed(pcm, silent=silent):
             await self._vad_event(event)
         if self.vad.in_speech:
             self.voice_end.heard(level, self.vad.voice_end_ms)
@@ -809,5 +805,5 @@ class _CallMouth:
 
 
 def _rms(pcm: bytes) -> float:
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    return float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
+    return float(np.sqrt(samples.dot(samples) / len(samples))) if len(samples) else 0.0

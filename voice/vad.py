@@ -169,12 +169,20 @@ class VadSegmenter:
             self._finish(self.now_ms, forced=False, events=events)
         return events
 
-    def feed(self, pcm: bytes) -> list[VadEvent]:
-        """Feed mono s16 PCM at ``config.sample_rate``; return the events it completed."""
+    def feed(self, pcm: bytes, *, silent: bool = False) -> list[VadEvent]:
+        """Feed mono s16 PCM at ``config.sample_rate``; return the events it completed.
+
+        ``silent=True`` says the caller knows it is silence (a frame that was not decoded,
+        or one the echo gate zeroed): webrtcvad is not asked, the frames count unvoiced.
+        """
         events: list[VadEvent] = []
         pending = self._pending
-        pending += pcm
         size = self._frame_bytes
+        if not pending and len(pcm) == size:  # one whole frame, the usual case: no copies
+            voiced = not silent and self._vad.is_speech(pcm, self.config.sample_rate)
+            self._frame(pcm, voiced, events)
+            return events
+        pending += pcm
         usable = len(pending) - len(pending) % size
         if usable == 0:
             return events
@@ -182,13 +190,16 @@ class VadSegmenter:
         del pending[:usable]
         for offset in range(0, usable, size):
             frame = view[offset : offset + size]
-            voiced = self._vad.is_speech(frame, self.config.sample_rate)
-            if self._state is VadState.QUIET:
-                self._quiet_frame(frame, voiced, events)
-            else:
-                self._speech_frame(frame, voiced, events)
-            self._frame_index += 1
+            voiced = not silent and self._vad.is_speech(frame, self.config.sample_rate)
+            self._frame(frame, voiced, events)
         return events
+
+    def _frame(self, frame: bytes, voiced: bool, events: list[VadEvent]) -> None:
+        if self._state is VadState.QUIET:
+            self._quiet_frame(frame, voiced, events)
+        else:
+            self._speech_frame(frame, voiced, events)
+        self._frame_index += 1
 
     def flush(self) -> list[VadEvent]:
         """End the utterance in progress (if any) now. A trailing partial frame is dropped."""
