@@ -7,9 +7,9 @@ resampled it to the 16 kHz mono the VAD and speech-to-text want. `InboundAudio` 
 instead, per frame, in the event loop:
 
 * Opus is decoded by libopus itself, opened at 16 kHz mono (FFmpeg's Opus decoders,
-  PyAV's, always output 48 kHz): no resampling, a quarter of the samples to produce.
-  The library is the libopus PyAV ships (`av.libs/`), else the system's; called through
-  ctypes, which releases the GIL for the call (~20-30 µs for 20 ms of speech).
+  PyAV's, always output 48 kHz): no resampling, a sixth of the samples to produce.
+  The library is the libopus PyAV ships (`av.libs/`), else the system's (voice/opus.py),
+  called through ctypes (~20 µs for 20 ms of speech, holding the GIL: see `_load_libopus`).
 * Frames that carry no sound are not decoded at all: DTX frames and digital silence
   (3 bytes or fewer; 20 ms of Opus needs far more than that for anything audible). They
   come out as `SILENCE` (one shared zero buffer per length), which the call passes to
@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import logging
 import queue
-from pathlib import Path
 from typing import Any
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from voice.opus import LIBOPUS_PATH
 
 log = logging.getLogger(f"viva.{__name__}")
 
@@ -48,43 +48,34 @@ class OpusError(Exception):
     """libopus refused a packet."""
 
 
-def _load_libopus() -> ctypes.CDLL | None:
-    """libopus as PyAV ships it (the same build that decodes everything else), else the
-    system's; None when neither is there."""
-    package = Path(av.__file__).resolve().parent
-    bundled = sorted(package.parent.glob("av.libs/libopus*")) + sorted(
-        package.glob(".dylibs/libopus*")
-    )
-    candidates = [str(path) for path in bundled]
-    system = ctypes.util.find_library("opus")
-    if system:
-        candidates.append(system)
-    for candidate in candidates:
-        try:
-            lib = ctypes.CDLL(candidate)
-        except OSError:
-            continue
-        lib.opus_decoder_create.restype = ctypes.c_void_p
-        lib.opus_decoder_create.argtypes = [
-            ctypes.c_int32,
-            ctypes.c_int,
-            ctypes.POINTER(ctypes.c_int),
-        ]
-        lib.opus_decoder_destroy.restype = None
-        lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
-        lib.opus_decode.restype = ctypes.c_int
-        lib.opus_decode.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_char_p,
-            ctypes.c_int32,
-            ctypes.c_void_p,
-            ctypes.c_int,
-            ctypes.c_int,
-        ]
-        lib.opus_packet_get_nb_samples.restype = ctypes.c_int
-        lib.opus_packet_get_nb_samples.argtypes = [ctypes.c_char_p, ctypes.c_int32, ctypes.c_int32]
-        return lib
-    return None
+def _load_libopus() -> ctypes.PyDLL | None:
+    """libopus for decoding in the event loop (voice/opus.py finds it)."""
+    if LIBOPUS_PATH is None:
+        return None
+    # PyDLL keeps the GIL through the call: a 20 ms frame decodes in ~20 µs, and giving the
+    # GIL up and taking it back 50 times a second per call would let the worker threads
+    # (speech encoding) hold the event loop up for up to a switch interval (5 ms) each time.
+    lib = ctypes.PyDLL(LIBOPUS_PATH)
+    lib.opus_decoder_create.restype = ctypes.c_void_p
+    lib.opus_decoder_create.argtypes = [
+        ctypes.c_int32,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_int),
+    ]
+    lib.opus_decoder_destroy.restype = None
+    lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
+    lib.opus_decode.restype = ctypes.c_int
+    lib.opus_decode.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_int32,
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_int,
+    ]
+    lib.opus_packet_get_nb_samples.restype = ctypes.c_int
+    lib.opus_packet_get_nb_samples.argtypes = [ctypes.c_char_p, ctypes.c_int32, ctypes.c_int32]
+    return lib
 
 
 _LIBOPUS = _load_libopus()
