@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from flows.providers.base import ProviderError
-from voice.playout import PlayoutTrack
+from voice.playout import PlayoutTrack, Resampler
 from voice.sentences import SentenceSplitter
 from voice.tts import TextToSpeech
 
@@ -204,26 +204,36 @@ class Speaker:
         rest = b""
         rate = 0
         chunk = 0
+        resampler: Resampler | None = None  # one filter for the whole sentence
         async for pcm, rate in self.tts.stream_pcm(sentence.text):
             if self.times.first_sentence_synthesized is None:
                 self.times.first_sentence_synthesized = time.monotonic()
+            if resampler is None or resampler.sample_rate != rate:
+                resampler = Resampler(rate)
             data = rest + pcm
             frame_bytes = rate // 50 * 2
             whole = len(data) - len(data) % frame_bytes
             rest = data[whole:]
             if whole:
-                sentence.queued_ms += await self._enqueue(
-                    data[:whole], rate, (self.turn, index, chunk)
+                queued = await self._enqueue(
+                    data[:whole], resampler, False, (self.turn, index, chunk)
                 )
+                sentence.queued_ms += queued
                 chunk += 1
-                if self.times.first_sentence_queued is None:
+                if self.times.first_sentence_queued is None and queued:
                     self.times.first_sentence_queued = time.monotonic()
-        if rest:
-            sentence.queued_ms += await self._enqueue(rest, rate, (self.turn, index, chunk))
+        if resampler is not None:  # the rest, and what the filter still holds
+            sentence.queued_ms += await self._enqueue(
+                rest, resampler, True, (self.turn, index, chunk)
+            )
 
-    async def _enqueue(self, pcm: bytes, rate: int, tag: tuple[int, int, int]) -> int:
+    async def _enqueue(
+        self, pcm: bytes, resampler: Resampler, last: bool, tag: tuple[int, int, int]
+    ) -> int:
         # resampling and Opus encoding of a sentence take milliseconds: not on the loop
-        prepared = await asyncio.to_thread(self.playout.prepare, pcm, rate)
+        prepared = await asyncio.to_thread(
+            self.playout.prepare, pcm, resampler.sample_rate, resampler=resampler, last=last
+        )
         if self._dry_since is not None:  # the candidate heard a gap that was not in the text
             stall = time.monotonic() - self._dry_since
             self._dry_since = None
