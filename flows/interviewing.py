@@ -144,6 +144,11 @@ class InterviewService:
             return cached
         return (await self.get(session.interview_id, session.user_id)).questions
 
+    async def stack_of(self, session_id: str, user_id: str) -> tuple[str, ...]:
+        """The tech stack of the interview a session belongs to (speech-to-text hints)."""
+        session = await self.load(session_id, user_id)
+        return (await self.get(session.interview_id, user_id)).techstack
+
     async def current_question(self, session_id: str, user_id: str) -> str | None:
         session = await self.load(session_id, user_id)
         if session.status != "active":

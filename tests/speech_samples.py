@@ -11,6 +11,7 @@ and phones produce, with PyAV's encoders.
 from __future__ import annotations
 
 import io
+import re
 from functools import cache
 
 import av
@@ -62,6 +63,12 @@ def speak(
         signal += np.random.default_rng(seed).normal(0.0, level, len(signal))
     samples = np.clip(np.round(signal), -32768, 32767).astype("<i2")
     return Pcm(samples.tobytes(), TARGET_RATE)
+
+
+def plain(text: str) -> str:
+    """A transcript without case and punctuation: "Java, Spring Boot, and Kafka." and
+    pocketsphinx's "java spring boot and kafka" compare equal."""
+    return " ".join(re.sub(r"[^\w\s'+#]", " ", text.lower()).split())
 
 
 def tone(seconds: float = 0.5, hz: float = 440.0, rate: int = TARGET_RATE) -> Pcm:

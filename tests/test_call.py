@@ -33,7 +33,7 @@ from settings import Settings
 from tests.conftest import MakeClient, user
 from tests.rest_helpers import ANSWERS, collect_interview, post_json
 from tests.rtc_peer import FRAME_S, SILENT_RMS, Caller
-from tests.speech_samples import LEAD_SILENCE_S, speak
+from tests.speech_samples import LEAD_SILENCE_S, plain, speak
 from voice.audio import TARGET_RATE, Pcm
 from voice.playout import FRAME_BYTES, to_playout_pcm
 from voice.tts import PiperTextToSpeech
@@ -274,9 +274,10 @@ async def test_speech_is_cut_into_utterances_where_it_pauses(client: TestClient)
         speech = caller.of_type("speech", after=mark)
         assert [e["event"] for e in speech] == ["start", "end", "start", "end"]
         heard = [e["text"] for e in caller.of_type("user_transcript", after=mark)]
-        # both sides of the short pause in one utterance (pocketsphinx, after Opus, now and
-        # then hears "kafka" as another name from its grammar: the words are not the point)
-        assert heard[0].startswith("java, spring boot and ") and heard[1] == "one question"
+        # both sides of the short pause in one utterance (the last name, after Opus, is
+        # now and then heard as another one: the words are not the point)
+        assert plain(heard[0]).startswith("java spring boot and "), heard
+        assert plain(heard[1]) == "one question", heard
         turns = caller.of_type("turn", after=mark)
         assert [t["expected_field"] for t in turns] == ["amount", None]
         assert completed["interview_id"] and completed["status"] == "completed"
@@ -293,7 +294,7 @@ async def test_speech_is_cut_into_utterances_where_it_pauses(client: TestClient)
         ("user", heard[0]),
         ("assistant", stack_reply.text),
     ]
-    assert items[-2]["message"] == "one question" and len(items) == 1 + 2 * 6
+    assert plain(items[-2]["message"]) == "one question" and len(items) == 1 + 2 * 6
     interview = await (
         await client.get(f"/api/interviews/{completed['interview_id']}", params={"user_id": owner})
     ).json()
@@ -332,7 +333,7 @@ async def test_echo_of_the_assistant_does_not_barge_in(client: TestClient) -> No
         caller.mic.say(ready, then_silence_s=1.0)
         answer = await next_reply(caller, mark)
         (heard,) = caller.of_type("user_transcript")
-        assert heard["text"] in ("yes i'm ready", "yes i am ready")
+        assert plain(heard["text"]) in ("yes i'm ready", "yes i am ready")
         assert caller.of_type("turn")[-1]["expected_field"] == "role"
         await assert_heard_in_full(caller, answer, "reply, echoed")
         assert caller.of_type("barge_in") == []

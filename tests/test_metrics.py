@@ -6,7 +6,9 @@ the metrics bearer token: these tests use the token.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -99,3 +101,22 @@ async def test_websocket_turns_store_and_export_their_stages(client: TestClient)
     timings = items[-1]["timings"]
     assert items[-1]["speaker"] == "assistant"
     assert 0 <= timings["transcript"] <= timings["reply_text"] <= timings["reply_sent"]
+
+
+def histogram_count(text: str, name: str, le: str) -> float:
+    pattern = rf'^{name}_bucket\{{[^}}]*le="{re.escape(le)}"[^}}]*\}} (\S+)$'
+    return sum(float(value) for value in re.findall(pattern, text, re.MULTILINE))
+
+
+async def test_event_loop_lag_is_a_histogram(client: TestClient) -> None:
+    """The app samples its loop's lag every ~100 ms; a loop held 300 ms shows above 100 ms."""
+    name = "viva_event_loop_lag_seconds"
+    before = await scrape(client)
+    late_before = histogram_count(before, name, "+Inf") - histogram_count(before, name, "0.1")
+    await asyncio.sleep(0.35)
+    time.sleep(0.3)  # noqa: ASYNC251  (holds the loop on purpose, as pocketsphinx did)
+    await asyncio.sleep(0.15)
+    after = await scrape(client)
+    assert histogram_count(after, name, "+Inf") >= histogram_count(before, name, "+Inf") + 2
+    late_after = histogram_count(after, name, "+Inf") - histogram_count(after, name, "0.1")
+    assert late_after >= late_before + 1

@@ -19,14 +19,8 @@ from server import openai_speech_config
 from settings import Settings
 from tests.fake_openai import SPEECH, TRANSCRIPTIONS, FakeOpenAI, Reply
 from tests.speech_samples import encode, speak, tone
-from voice.speech_factory import build_speech
-from voice.stt import (
-    FallbackSpeechToText,
-    OfflineSpeechToText,
-    OpenAISpeechToText,
-    SpeechHints,
-    Transcription,
-)
+from voice.speech_factory import OfflineSpeechConfig, build_speech
+from voice.stt import FallbackSpeechToText, OpenAISpeechToText, SpeechHints, Transcription
 from voice.tts import (
     OPENAI_PCM_RATE,
     FallbackTextToSpeech,
@@ -34,14 +28,15 @@ from voice.tts import (
     OpenAIVoiceConfig,
     PiperTextToSpeech,
 )
+from voice.whisper_stt import WhisperSpeechToText
 
 SHORT_TIMEOUT = 0.4
 
 
 @pytest.fixture(scope="module")
-def offline() -> tuple[OfflineSpeechToText, PiperTextToSpeech]:
-    """Shared across the module: models load once, lazily, in worker threads."""
-    return OfflineSpeechToText(), PiperTextToSpeech()
+def offline() -> tuple[WhisperSpeechToText, PiperTextToSpeech]:
+    """Shared across the module: models load once, in worker threads."""
+    return WhisperSpeechToText(), PiperTextToSpeech()
 
 
 @pytest.fixture
@@ -148,7 +143,7 @@ async def test_speech_pcm_streams_chunks_as_they_arrive(
 
 async def test_persistent_500_falls_back_to_offline(
     fake: FakeOpenAI, client: openai.AsyncOpenAI, settings: Settings,
-    offline: tuple[OfflineSpeechToText, PiperTextToSpeech],
+    offline: tuple[WhisperSpeechToText, PiperTextToSpeech],
 ) -> None:
     fake.set_default(TRANSCRIPTIONS, Reply.error(500))
     fake.set_default(SPEECH, Reply.error(503))
@@ -160,7 +155,8 @@ async def test_persistent_500_falls_back_to_offline(
 
     stt_pair = FallbackSpeechToText(stt, offline[0])
     heard = await stt_pair.transcribe(speak("senior"), SpeechHints(expected="level"))
-    assert heard == Transcription("senior", None, "pocketsphinx")
+    assert (heard.text.lower().strip("."), heard.source) == ("senior", "whisper")
+    assert heard.confidence is not None and 0 < heard.confidence <= 1
 
     tts_pair = FallbackTextToSpeech(OpenAITextToSpeech(client, voice(settings)), offline[1])
     speech = await tts_pair.synthesize("Welcome back.")
@@ -184,7 +180,7 @@ async def test_rate_limited_then_success(
 
 async def test_timeout_falls_back_to_offline(
     fake: FakeOpenAI, settings: Settings,
-    offline: tuple[OfflineSpeechToText, PiperTextToSpeech],
+    offline: tuple[WhisperSpeechToText, PiperTextToSpeech],
 ) -> None:
     fake.set_default(TRANSCRIPTIONS, Reply(json={"text": "too late"}, delay=SHORT_TIMEOUT * 4))
     async with _client(settings, timeout=SHORT_TIMEOUT) as slow_client:
@@ -194,12 +190,12 @@ async def test_timeout_falls_back_to_offline(
         assert failure.value.kind == "timeout"
         pair = FallbackSpeechToText(stt, offline[0])
         heard = await pair.transcribe(speak("technical"), SpeechHints(expected="interview_type"))
-    assert heard == Transcription("technical", None, "pocketsphinx")
+    assert (heard.text.lower().strip("."), heard.source) == ("technical", "whisper")
 
 
 async def test_pcm_stream_that_stalls_midway_is_cut_short(
     fake: FakeOpenAI, settings: Settings,
-    offline: tuple[OfflineSpeechToText, PiperTextToSpeech],
+    offline: tuple[WhisperSpeechToText, PiperTextToSpeech],
 ) -> None:
     audio = tone(1.0, rate=OPENAI_PCM_RATE).data
     pieces = (audio[:24000], audio[24000:])
@@ -219,9 +215,11 @@ async def test_pcm_stream_that_stalls_midway_is_cut_short(
 
 async def test_build_speech(client: openai.AsyncOpenAI, settings: Settings) -> None:
     stt, tts = build_speech(openai_speech_config(settings.replace(providers="offline")), None)
-    assert (stt.name, tts.name) == ("pocketsphinx", "piper")
+    assert (stt.name, tts.name) == ("whisper", "piper")
+    sphinx = OfflineSpeechConfig(recognizer="pocketsphinx")
+    assert build_speech(None, None, sphinx)[0].name == "pocketsphinx"
     stt, tts = build_speech(openai_speech_config(settings), client)
     assert isinstance(stt, FallbackSpeechToText) and isinstance(tts, FallbackTextToSpeech)
-    assert (stt.name, tts.name) == ("openai+pocketsphinx", "openai+piper")
+    assert (stt.name, tts.name) == ("openai+whisper", "openai+piper")
     with pytest.raises(ValueError):
         build_speech(openai_speech_config(settings), None)

@@ -2,14 +2,17 @@
 
 Each case is spoken by Piper (speed varied, some with background noise), encoded as a
 browser would send it (webm/opus, ogg/opus, wav), decoded by `decode_audio_sync`,
-recognised by pocketsphinx with the field's grammar, and read by the collector's own
-`read_message`. The figure printed is the share of fields understood correctly.
+recognised offline (Whisper with the field's prompt, the default; pocketsphinx with the
+field's grammar), and read by the collector's own `read_message`. The figure printed is
+the share of fields understood correctly. `benchmarks/voice_eval.py` measures the same
+on voices these cases never use.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -18,7 +21,9 @@ from flows.collector_nlu import Intent, read_message
 from tests.speech_samples import encode, speak
 from voice.audio import decode_audio_sync
 from voice.grammars import FIELDS, grammar_for, pronunciations
-from voice.stt import OfflineSpeechToText, SpeechHints, Transcription
+from voice.sphinx_stt import PocketsphinxSpeechToText
+from voice.stt import SpeechHints, SpeechToText, Transcription
+from voice.whisper_stt import WhisperSpeechToText
 
 REQUIRED_ACCURACY = 0.90
 SPEEDS = (0.85, 1.0, 1.2, 0.95, 1.1, 0.9, 1.05)
@@ -94,9 +99,17 @@ def understood(case: Case, text: str) -> bool:
     return reading.intent == case.intent and reading.value == case.value
 
 
-async def test_offline_recognition_is_understood_by_the_collector() -> None:
-    stt = OfflineSpeechToText()
-    await stt.warm_up()
+@pytest.fixture(params=["whisper", "pocketsphinx"])
+async def stt(request: pytest.FixtureRequest) -> AsyncIterator[SpeechToText]:
+    ears: SpeechToText = (
+        WhisperSpeechToText() if request.param == "whisper" else PocketsphinxSpeechToText()
+    )
+    await ears.warm_up()
+    yield ears
+    await ears.aclose()
+
+
+async def test_offline_recognition_is_understood_by_the_collector(stt: SpeechToText) -> None:
     results: dict[str, list[bool]] = defaultdict(list)
     misses: list[str] = []
     timings: list[float] = []
@@ -117,7 +130,7 @@ async def test_offline_recognition_is_understood_by_the_collector() -> None:
     total = sum(len(oks) for oks in results.values())
     correct = sum(sum(oks) for oks in results.values())
     accuracy = correct / total
-    lines = [f"\noffline STT + collector NLU: {correct}/{total} fields understood "
+    lines = [f"\n{stt.name} + collector NLU: {correct}/{total} fields understood "
              f"({accuracy:.1%}); median recognition {sorted(timings)[len(timings) // 2]*1000:.0f}"
              f" ms, max {max(timings) * 1000:.0f} ms"]
     lines += [f"  {field}: {sum(oks)}/{len(oks)} ({sum(oks) / len(oks):.0%})"
@@ -128,17 +141,31 @@ async def test_offline_recognition_is_understood_by_the_collector() -> None:
     assert accuracy >= REQUIRED_ACCURACY, "\n".join(lines)
 
 
-async def test_open_recognition_hears_a_sentence() -> None:
+async def test_open_recognition_hears_a_sentence(stt: SpeechToText) -> None:
     pcm = speak("I would like to practise for a backend developer role.")
-    text = (await OfflineSpeechToText().transcribe(pcm, SpeechHints(expected="role"))).text
-    assert len(text.split()) >= 3
+    text = (await stt.transcribe(pcm, SpeechHints(expected="role"))).text
+    assert len(text.split()) >= 3, text
+    if stt.name == "whisper":  # pocketsphinx's open model hears "back in the boe per roll"
+        assert "backend developer" in text.lower(), text
 
 
-async def test_too_short_audio_is_nothing() -> None:
+async def test_too_short_audio_is_nothing(stt: SpeechToText) -> None:
     pcm = speak("Yes.")
     clipped = type(pcm)(pcm.data[:1000])
-    heard = await OfflineSpeechToText().transcribe(clipped, SpeechHints("readiness"))
-    assert heard == Transcription("", None, "pocketsphinx")
+    heard = await stt.transcribe(clipped, SpeechHints("readiness"))
+    assert heard == Transcription("", None, stt.name)
+
+
+async def test_silence_is_nothing_and_a_grammar_miss_is_heard(stt: SpeechToText) -> None:
+    """Silence is nothing heard; speech that no grammar (or prompt) expects is still heard.
+
+    "Yeah, I'm ready to go." has no path in the readiness grammar; before the fallback it
+    came back empty, and the candidate got `nothing_heard`."""
+    quiet = type(speak("Yes."))(b"\x00\x00" * 16000 * 2)
+    assert (await stt.transcribe(quiet, SpeechHints("readiness"))).text == ""
+    off_script = speak("The weather was lovely in Lisbon last summer.")
+    heard = await stt.transcribe(off_script, SpeechHints("readiness"))
+    assert len(heard.text.split()) >= 3, heard
 
 
 @pytest.mark.parametrize("field", FIELDS)

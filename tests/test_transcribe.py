@@ -21,7 +21,7 @@ from settings import Settings
 from tests.conftest import MakeClient, user
 from tests.fake_openai import TRANSCRIPTIONS, FakeOpenAI, Reply
 from tests.rest_helpers import post_json, start_interview
-from tests.speech_samples import encode, speak
+from tests.speech_samples import encode, plain, speak
 from voice.audio import Pcm
 
 PATH = "/api/transcripts/voice/transcribe"
@@ -74,22 +74,23 @@ async def test_browser_and_phone_formats(client: TestClient) -> None:
     for fmt, length_scale in (("webm", 0.9), ("m4a", 1.0), ("mp3", 1.1), ("wav", 1.15)):
         audio = recording("I'd say senior.", fmt, length_scale)
         body = await upload(client, form(audio, fmt, user_id=owner))
-        assert body == {"text": "i'd say senior", "user_id": owner}, fmt
+        assert (plain(body["text"]), body["user_id"]) == ("i'd say senior", owner), fmt
     anonymous = await upload(client, form(recording("I'd say senior.", "webm")))
-    assert anonymous["user_id"].startswith("anon-") and anonymous["text"] == "i'd say senior"
+    assert anonymous["user_id"].startswith("anon-")
+    assert plain(anonymous["text"]) == "i'd say senior"
 
 
 async def test_named_session_stores_a_user_row_and_hears_its_field(client: TestClient) -> None:
     owner = user()
     session_id = await collector_at_level(client, owner)
     before = await transcript(client, "collector", session_id, owner)
-    # Open recognition hears "senior police"; the level grammar hears what was said.
+    # the level is expected: heard with the level's prompt (pocketsphinx: its grammar)
     audio = recording("Senior, please.", "webm")
     named = form(audio, "webm", session_type="collector", session_id=session_id, user_id=owner)
     body = await upload(client, named)
-    assert body == {"text": "senior please", "user_id": owner}
+    assert (plain(body["text"]), body["user_id"]) == ("senior please", owner)
     assert await transcript(client, "collector", session_id, owner) == [
-        *before, ("user", "senior please")]
+        *before, ("user", body["text"])]
 
     # the user id may also come as ?user_id=, like every other route
     response = await client.post(
@@ -97,8 +98,10 @@ async def test_named_session_stores_a_user_row_and_hears_its_field(client: TestC
         data=form(recording("Senior.", "wav", 1.15), "wav", session_type="collector",
                   session_id=session_id),
     )
-    assert response.status == 200 and (await response.json())["text"] == "senior"
-    assert (await transcript(client, "collector", session_id, owner))[-1] == ("user", "senior")
+    assert response.status == 200
+    text = (await response.json())["text"]
+    assert plain(text) == "senior"
+    assert (await transcript(client, "collector", session_id, owner))[-1] == ("user", text)
 
 
 async def test_foreign_or_unknown_session_is_404_and_stores_nothing(client: TestClient) -> None:

@@ -65,7 +65,7 @@ from voice.ice import rtc_configuration
 from voice.inbound import InboundAudio, is_silence, silence
 from voice.playout import PlayoutTrack
 from voice.speaker import Speaker
-from voice.stt import SpeechToText
+from voice.stt import SpeechToText, Transcription
 from voice.tts import TextToSpeech
 from voice.vad import (
     SpeechDiscarded,
@@ -94,7 +94,7 @@ class Utterance:
     text: str | None = None
     speech_end: float = 0.0  # monotonic time the candidate stopped speaking
     turn_end: float = 0.0  # monotonic time the silence window was met
-    early: asyncio.Task[str] | None = None  # transcription started at the pause, if still valid
+    early: asyncio.Task[Transcription] | None = None  # started at the pause, if still valid
     audio_start: float = 0.0  # monotonic time of the first sample of `pcm`
     audio_start_ms: int = 0  # the same moment in VAD time, to take the audio again
     vad_speech_end: float | None = None  # monotonic: the VAD's last voiced frame (noise too)
@@ -160,7 +160,7 @@ class Call:
         self._window_reason = "silence cap" if self._adaptive else "fixed silence window"
         self._decided = self._window_reason  # why the next SpeechEnd ends the turn
         # speculative transcription: (speech_end_ms it covers, task), see _vad_event
-        self._early: tuple[int, asyncio.Task[str]] | None = None
+        self._early: tuple[int, asyncio.Task[Transcription]] | None = None
         self.state = "connecting"
         self.completed = False
         self.ended = asyncio.Event()  # the peer connection failed or closed, or close() ran
@@ -381,13 +381,13 @@ class Call:
             self._still_listening = decision.unfinished
             await self._event({"type": "pause", "unfinished": decision.unfinished})
 
-    def _words_ready(self, task: asyncio.Task[str], covers_ms: int) -> None:
+    def _words_ready(self, task: asyncio.Task[Transcription], covers_ms: int) -> None:
         """A speculative transcript is in: it covers the turn up to voice time `covers_ms`."""
         if task.cancelled() or task.exception() is not None or not self.vad.in_speech:
             self.end_of_turn.no_words(covers_ms)
             return
-        judged = self.end_of_turn.words(task.result(), covers_ms)
-        log.debug("[%s] words so far %r: %s", self.id, task.result(), judged.value)
+        judged = self.end_of_turn.words(task.result().text, covers_ms)
+        log.debug("[%s] words so far %r: %s", self.id, task.result().text, judged.value)
 
     def _note_overlap(self) -> None:
         if self.vad.in_speech and self.playout.is_playing and self._overlap_start is None:
@@ -556,7 +556,7 @@ class Call:
             self._early[1].cancel()
             self._early = None
 
-    async def _transcribe(self, pcm: Pcm) -> str:
+    async def _transcribe(self, pcm: Pcm) -> Transcription:
         self.end_of_turn.set_hints(await self.conversation.hints())
         return await self.engine.transcribe(pcm)
 
@@ -585,9 +585,9 @@ class Call:
         words = early or asyncio.ensure_future(self._transcribe(pcm))
         self._spawn(self._after_hold(words, Utterance(pcm, None, speech_end, now, words)))
 
-    async def _after_hold(self, words: asyncio.Task[str], utterance: Utterance) -> None:
+    async def _after_hold(self, words: asyncio.Task[Transcription], utterance: Utterance) -> None:
         try:
-            text = await words
+            text = (await words).text
         except Exception:  # the recogniser failed: treat it as speech, the turn reports it
             log.warning("[%s] transcribing speech over playback failed", self.id, exc_info=True)
             text = "?"

@@ -157,9 +157,14 @@ class InterviewConversation(_ServiceConversation):
         """Interview answers carry their voice timings: delivery is coached."""
         return await self.service.turn(self.session_id, self.user_id, text, sink, voice, gate)
 
+    _stack: tuple[str, ...] | None = None  # the interview's tech stack, read once
+
     async def hints(self) -> SpeechHints:
+        """The question and the candidate's own stack: the words an answer will use."""
         question = await self.service.current_question(self.session_id, self.user_id)
-        return SpeechHints(expected="answer", question=question)
+        if self._stack is None:
+            self._stack = await self.service.stack_of(self.session_id, self.user_id)
+        return SpeechHints(expected="answer", question=question, vocabulary=self._stack)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from flows.transcripts import TranscriptService
 from metrics import observe_turn_stages
 from voice.audio import Pcm
 from voice.conversation import Conversation, Said
-from voice.stt import SpeechToText
+from voice.stt import SpeechToText, Transcription
 from voice.timing import speech_spans
 
 CUT_OFF = "…"  # the stored reply when the candidate heard none of it
@@ -44,7 +44,7 @@ class Heard:
     origin_stage: str  # its name in the stored timings, e.g. "end_of_speech"
     text: str | None = None  # typed text
     pcm: Pcm | None = None  # an utterance's audio, when no transcription is running yet
-    transcription: Awaitable[str] | None = None  # one started earlier (a call's pause)
+    transcription: Awaitable[Transcription] | None = None  # started earlier (a call's pause)
     marks: Mapping[str, float] = field(default_factory=dict)  # the transport's own moments
     # delivery coaching: when the question ended, in seconds from the audio's first sample
     question_end: float | None = None
@@ -99,10 +99,11 @@ class TurnEngine:
         self.path = path  # "websocket" | "webrtc": the stage metrics' label
         self.vad_aggressiveness = vad_aggressiveness  # for the speech spans of an answer
 
-    async def transcribe(self, pcm: Pcm) -> str:
+    async def transcribe(self, pcm: Pcm) -> Transcription:
         """The words in `pcm`, heard with what the conversation expects next."""
         hints = await self.conversation.hints()
-        return (await self.stt.transcribe(pcm, hints)).text.strip()
+        heard = await self.stt.transcribe(pcm, hints)
+        return Transcription(heard.text.strip(), heard.confidence, heard.source)
 
     async def prompt(self, mouth: Mouth) -> Said:
         """Say where the session stands (not a turn: nothing is stored)."""
@@ -119,10 +120,12 @@ class TurnEngine:
     async def take_turn(self, heard: Heard, mouth: Mouth) -> Said:
         """One turn: words, reply, timings, and the row revised to what was heard."""
         marks = dict(heard.marks)
-        text = await self._words(heard, marks)
+        text, confidence = await self._words(heard, marks)
         await mouth.user_text(text)
         voice = await self._voice(heard)
-        said = await self.conversation.turn(text, mouth.push, voice, gate=mouth.audible)
+        said = await self.conversation.turn(
+            text, mouth.push, voice, confidence, gate=mouth.audible
+        )
         delivered = await mouth.deliver(said)
         entry_id = said.assistant_entry_id
         if entry_id is not None:
@@ -134,19 +137,21 @@ class TurnEngine:
             await self.transcripts.revise(entry_id, message=cut or CUT_OFF)
         return said
 
-    async def _words(self, heard: Heard, marks: dict[str, float]) -> str:
+    async def _words(self, heard: Heard, marks: dict[str, float]) -> tuple[str, float | None]:
+        """The turn's words and the recogniser's confidence in them (None: typed, or none
+        reported)."""
         if heard.text is not None:
-            return heard.text
+            return heard.text, None
         if heard.transcription is not None:
-            text = await heard.transcription
+            result = await heard.transcription
         elif heard.pcm is not None:
-            text = await self.transcribe(heard.pcm)
+            result = await self.transcribe(heard.pcm)
         else:
             raise ValueError("a turn needs text, audio or a transcription")
         marks["transcript"] = time.monotonic()
-        if not text:
+        if not result.text:
             raise NothingHeard()
-        return text
+        return result.text, result.confidence
 
 
     async def _voice(self, heard: Heard) -> VoiceTiming | None:

