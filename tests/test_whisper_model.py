@@ -54,11 +54,12 @@ async def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
 
 
 async def test_app_startup_fails_on_a_wrong_model(
-    aiohttp_client: MakeClient, settings: Settings, tmp_path: Path
+    aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
     folder = tampered_model(tmp_path / "model")
+    settings = Settings(data_dir=tmp_path, providers="offline", whisper_model_dir=str(folder))
     with pytest.raises(ModelError, match="SHA-256"):
-        await aiohttp_client(create_app(settings.replace(whisper_model_dir=str(folder))))
+        await aiohttp_client(create_app(settings))
 
 
 def test_the_server_command_refuses_to_start(tmp_path: Path) -> None:
