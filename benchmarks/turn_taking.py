@@ -138,7 +138,9 @@ async def play(caller: BenchCaller, spoken: Spoken, answer: Answer, mode: str) -
     await caller.wait_for(lambda e: e["type"] == "state" and e["state"] == "listening", PATIENCE_S,
                           after=after)
     heard = [e["text"] for e in caller.of_type("user_transcript", after=mark)]
-    taken_back = len(caller.of_type("continued", after=mark))
+    continued = caller.of_type("continued", after=mark)
+    taken_back = len(continued)
+    withdrawn = sum(1 for e in continued if e.get("taken_back"))  # lines shown, then withdrawn
     reply = caller.first_loud_after(speech_end)
     return Outcome(
         mode,
@@ -146,7 +148,7 @@ async def play(caller: BenchCaller, spoken: Spoken, answer: Answer, mode: str) -
         spoken.voice,
         spoken.noise_db,
         spoken.pause_s,
-        len(heard) - taken_back,
+        len(heard) - withdrawn,
         (final["_at"] - speech_end) * 1000,
         (reply - speech_end) * 1000 if reply else None,
         heard,
