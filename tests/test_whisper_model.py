@@ -12,6 +12,10 @@ import pytest
 from server import create_app
 from settings import Settings
 from tests.conftest import MakeClient
+from tests.speech_samples import speak
+from voice.audio import Pcm
+from voice.end_of_turn import DOUBTFUL_LAST_WORD
+from voice.stt import SpeechHints, Transcription
 from voice.whisper_stt import (
     TINY_EN_SHA256,
     ModelError,
@@ -98,3 +102,29 @@ def test_the_server_command_refuses_to_start(tmp_path: Path) -> None:
 )
 def test_a_decoding_loop_keeps_one_copy(heard: str, kept: str) -> None:
     assert without_loops(heard) == kept
+
+
+ANSWER = SpeechHints(expected="answer", question="How would you make a slow service faster?")
+
+
+async def test_whisper_reports_how_sure_it_is_of_its_last_word() -> None:
+    """The end-of-turn rule holds a turn whose last word Whisper doubts: a clearly spoken
+    finished sentence must not be doubted, and nothing heard has no last word at all."""
+    ears = WhisperSpeechToText(WhisperConfig(last_word=True))
+    await ears.warm_up()
+    try:
+        for sentence in (
+            "I would put the slow work on a queue and retry it later.",
+            "We ran two versions side by side and moved traffic over slowly.",
+        ):
+            heard = await ears.transcribe(speak(sentence), ANSWER)
+            assert heard.last_word_p is not None, heard
+            assert 0.0 <= heard.last_word_p <= 1.0
+            assert heard.last_word_p >= DOUBTFUL_LAST_WORD, heard
+        silence = Pcm(b"\x00\x00" * 16000 * 2)
+        assert await ears.transcribe(silence, ANSWER) == Transcription("", None, "whisper")
+    finally:
+        await ears.aclose()
+    plain = WhisperSpeechToText()  # the server's: no extra pass, no last_word_p
+    heard = plain.recognize(speak("I would put the slow work on a queue."), ANSWER)
+    assert heard.text and heard.last_word_p is None

@@ -386,8 +386,10 @@ class Call:
         if task.cancelled() or task.exception() is not None or not self.vad.in_speech:
             self.end_of_turn.no_words(covers_ms)
             return
-        judged = self.end_of_turn.words(task.result().text, covers_ms)
-        log.debug("[%s] words so far %r: %s", self.id, task.result().text, judged.value)
+        heard = task.result()
+        judged = self.end_of_turn.words(heard.text, covers_ms, heard.last_word_p)
+        log.debug("[%s] words so far %r (last word p %s): %s", self.id, heard.text,
+                  heard.last_word_p, judged.value)
 
     def _note_overlap(self) -> None:
         if self.vad.in_speech and self.playout.is_playing and self._overlap_start is None:

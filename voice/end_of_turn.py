@@ -76,6 +76,10 @@ class TurnPolicy:
     cap_ms: int = 3000  # adaptive: the silence that always ends a turn
     list_min_ms: int = 600  # adaptive: the minimum while the collector asks for a list
     words_at_ms: int = 200  # adaptive: transcribe the turn so far after this much silence
+    # adaptive: finished words whose last word the recogniser scores below this are taken
+    # as unfinished (`doubt_last_word`); None, the default: not used (README, "Whisper's
+    # guessed last word": it holds finished answers heard through a call)
+    doubt_below: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -133,9 +137,12 @@ class EndOfTurn:
         if self._voice_end_ms is None or voice_end_ms > self._voice_end_ms:
             self._voice_end_ms = voice_end_ms
 
-    def words(self, text: str, covers_ms: int) -> Words:
-        """A transcript of the turn so far, made of the audio up to voice time ``covers_ms``."""
+    def words(self, text: str, covers_ms: int, last_word_p: float | None = None) -> Words:
+        """A transcript of the turn so far, made of the audio up to voice time ``covers_ms``;
+        ``last_word_p`` is the recogniser's own probability of its last word, if it has one."""
         judged = self._judge(text, self.hints)
+        if self.policy.doubt_below is not None:
+            judged = doubt_last_word(judged, last_word_p, self.hints, self.policy.doubt_below)
         self._words = (covers_ms, judged, text)
         self.no_words(covers_ms)
         return judged
@@ -186,6 +193,34 @@ class EndOfTurn:
             and self._voice_end_ms is not None
             and self._pending_ms >= self._voice_end_ms
         )
+
+
+# A finished-looking transcript whose last word the recogniser itself doubts may be a
+# phrase cut off in the middle: Whisper tiny.en closes "Mostly Python and" as "Mostly
+# Python N." or "…would be to, um" as "…would be too.". The threshold was chosen on the
+# tuning voices of benchmarks/smart_turn_eval.py (README, "Whisper's guessed last word").
+DOUBTFUL_LAST_WORD = 0.6
+
+
+def doubt_last_word(
+    judged: Words,
+    last_word_p: float | None,
+    hints: SpeechHints,
+    below: float = DOUBTFUL_LAST_WORD,
+) -> Words:
+    """FINISHED words become UNFINISHED when their last word is a doubtful guess.
+
+    Only interview answers: a value the collector's field accepts ("Senior.") is finished
+    whatever the recogniser thinks of it, and a slow "senior" would otherwise wait for
+    the cap."""
+    if (
+        judged is Words.FINISHED
+        and last_word_p is not None
+        and last_word_p < below
+        and hints.expected not in FIELDS
+    ):
+        return Words.UNFINISHED
+    return judged
 
 
 # -- the voice ---------------------------------------------------------------------------

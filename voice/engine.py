@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from flows.delivery import VoiceTiming
@@ -103,7 +103,7 @@ class TurnEngine:
         """The words in `pcm`, heard with what the conversation expects next."""
         hints = await self.conversation.hints()
         heard = await self.stt.transcribe(pcm, hints)
-        return Transcription(heard.text.strip(), heard.confidence, heard.source)
+        return replace(heard, text=heard.text.strip())
 
     async def prompt(self, mouth: Mouth) -> Said:
         """Say where the session stands (not a turn: nothing is stored)."""

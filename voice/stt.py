@@ -59,6 +59,9 @@ class Transcription:
     text: str  # the words spoken; "" when nothing was understood
     confidence: float | None  # 0..1 when the recogniser reports one
     source: str  # the recogniser that produced it (its `name`)
+    # how likely the recogniser finds its own last word, 0..1 (Whisper, read again without
+    # the prompt); None when it cannot tell. A low value marks a guess at a cut-off word.
+    last_word_p: float | None = None
 
 
 class SpeechToText(ABC):

@@ -86,6 +86,10 @@ class WhisperConfig:
     concurrency: int = 1  # decodes at once, one CPU thread each (the loop keeps a core)
     min_window_s: float = 10.0  # encoder window (seconds of features) for short audio
     beam_size: int = 5
+    # report Transcription.last_word_p (one more decoder pass, +4-6 % per decode). Off in
+    # the server: the end-of-turn rule that would use it is measured, not adopted (README,
+    # "Whisper's guessed last word"); benchmarks/smart_turn_eval.py turns it on.
+    last_word: bool = False
 
 
 def default_model_dir() -> Path:
@@ -174,13 +178,18 @@ class WhisperSpeechToText(SpeechToText):
         piece = int(MAX_WINDOW_S * TARGET_RATE) - int(TAIL_S * TARGET_RATE)
         texts: list[str] = []
         confidences: list[float] = []
+        last_word_p: float | None = None
         for start in range(0, len(audio), piece):
             context = " ".join([whisper_prompt(hints), *texts])
-            text, confidence = _decode(model, audio[start : start + piece], context, self.config)
-            texts.append(text)
-            confidences.append(confidence)
+            heard = _decode(model, audio[start : start + piece], context, self.config)
+            texts.append(heard.text)
+            confidences.append(heard.confidence)
+            if heard.text:
+                last_word_p = heard.last_word_p
         words = " ".join(text for text in texts if text).strip()
-        return Transcription(words, min(confidences) if words else None, self.name)
+        if not words:
+            return Transcription("", None, self.name)
+        return Transcription(words, min(confidences), self.name, last_word_p)
 
     def _model(self) -> _Model:
         config = self.config
@@ -192,10 +201,17 @@ class WhisperSpeechToText(SpeechToText):
         self._model()
 
 
+@dataclass(frozen=True)
+class _Heard:
+    text: str
+    confidence: float
+    last_word_p: float | None = None
+
+
 def _decode(
     model: _Model, audio: np.ndarray, context: str, config: WhisperConfig
-) -> tuple[str, float]:
-    """(text, confidence) of one piece of audio (at most MAX_WINDOW_S - TAIL_S)."""
+) -> _Heard:
+    """The words of one piece of audio (at most MAX_WINDOW_S - TAIL_S)."""
     whisper, tokenizer = model.whisper, model.tokenizer
     features = whisper.feature_extractor(audio)
     frames = features.shape[-1]
@@ -225,8 +241,47 @@ def _decode(
     log.debug("heard %r: avg logprob %.2f, no speech %.2f", text, avg_logprob,
               result.no_speech_prob)
     if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < LOW_LOGPROB:
-        return "", 0.0
-    return text, confidence(avg_logprob, result.no_speech_prob)
+        return _Heard("", 0.0)
+    wanted = text and config.last_word
+    last_p = last_word_probability(model, encoded, tokens, frames) if wanted else None
+    return _Heard(text, confidence(avg_logprob, result.no_speech_prob), last_p)
+
+
+def last_word_probability(
+    model: _Model, encoded: object, tokens: list[int], frames: int
+) -> float | None:
+    """How likely Whisper finds its own last word, read again without the prompt: the mean
+    probability of the word's tokens (closing punctuation left out) when the decoded text
+    is forced through the decoder with the audio (CTranslate2's alignment pass, the one
+    faster-whisper's word timestamps use; one decoder pass, no search).
+
+    When tiny.en hears a phrase cut off in the middle ("Mostly Python and", then silence)
+    it closes it as a sentence and guesses the last word: "Mostly Python N.", "…would be
+    too.", "…the service in touch.". Those guesses score low here (0.06-0.4 on the
+    turn-taking benchmark) while the last word of a finished sentence mostly scores above
+    0.8 (README, "Turn-taking")."""
+    tokenizer = model.tokenizer
+    text_tokens = [token for token in tokens if token < tokenizer.eot]
+    if not text_tokens:
+        return None
+    aligned = model.whisper.model.align(
+        encoded, tokenizer.sot_sequence, [text_tokens], frames
+    )[0]
+    probs = list(aligned.text_token_probs)[: len(text_tokens)]
+    pieces = [tokenizer.decode([token]) for token in text_tokens]
+    end = len(pieces)
+    while end > 0 and not pieces[end - 1].strip(_CLOSING):  # punctuation only
+        end -= 1
+    if end == 0:
+        return None
+    start = end - 1
+    while start > 0 and not pieces[start].startswith(" "):  # a word starts with a space
+        start -= 1
+    word = probs[start:end]
+    return round(float(sum(word) / len(word)), 3)
+
+
+_CLOSING = " .,!?;:…\"'"
 
 
 def without_loops(text: str) -> str:
