@@ -45,10 +45,10 @@ TINY_EN_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b
 FRAMES_PER_SECOND = 100  # Whisper's log-mel features: one frame per 10 ms
 MAX_WINDOW_S = 30.0  # what the encoder accepts at most; longer audio is decoded in pieces
 TAIL_S = 1.0  # features padded at least this far past the audio
-# bound on generated tokens (speech is ~3 words, ~4 tokens a second): a decoding loop
+# bound on generated tokens (fast speech is ~4 words, ~6 tokens a second): a decoding loop
 # ("3 3 3 3 3") stops early instead of filling the context
-TOKENS_PER_SECOND = 6
-MIN_TOKENS = 8
+TOKENS_PER_SECOND = 10
+MIN_TOKENS = 16
 MAX_PROMPT_TOKENS = 200
 # Whisper's own rule for a window without speech (faster-whisper's defaults): likely no
 # speech and an unlikely text. A cough that the VAD let through is heard as nothing.
