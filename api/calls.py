@@ -199,6 +199,7 @@ def call_config(
         relay_only=settings.ice_transport_policy == "relay",
         barge_in_ms=settings.barge_in_ms,
         streaming_replies=settings.streaming_replies,
+        decode_on_arrival=settings.decode_on_arrival,
     )
 
 

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -626,3 +626,30 @@ async def test_calls_to_sessions_that_are_not_yours_are_refused(client: TestClie
     ws = await client.ws_connect(call_path("collector", session_id, "x" * 1000))  # malformed
     assert (await ws.receive()).type == WSMsgType.CLOSE and ws.close_code == 1008
     assert not client.app[CALLS]
+
+
+async def test_decoding_on_arrival_hears_the_turn_and_skips_silent_frames(
+    aiohttp_client: MakeClient, settings: Settings
+) -> None:
+    """VIVA_DECODE_ON_ARRIVAL: libopus decodes the caller's speech at 16 kHz as it arrives;
+    the caller's silent frames (3-byte packets) are counted, not decoded."""
+    client = await aiohttp_client(create_app(replace(settings, decode_on_arrival=True)))
+    owner = user()
+    session_id = await collector_at(client, owner, "amount")
+    caller = Caller(client, call_path("collector", session_id, owner))
+    try:
+        await caller.connect()
+        await next_reply(caller, 0)
+        (call,) = client.app[CALLS]
+        inbound = call.inbound
+        assert inbound is not None and inbound.direct
+        mark = len(caller.events)
+        caller.mic.say(speak("one question"), then_silence_s=1.5)
+        await caller.wait_for(lambda e: e["type"] == "turn", after=mark)
+        (heard,) = caller.of_type("user_transcript", after=mark)
+        assert heard["text"] == "one question"
+        assert inbound.decoded >= 40  # the spoken frames
+        assert inbound.skipped >= 50  # the silence around them, never decoded
+        assert inbound.failed == 0
+    finally:
+        await caller.hang_up()

@@ -123,6 +123,7 @@ class CallConfig:
     relay_only: bool = False  # ICE through the TURN relay only
     barge_in_ms: int = 400
     streaming_replies: bool = True
+    decode_on_arrival: bool = False  # voice/inbound.py: libopus at 16 kHz in the loop
 
 
 class Call:
@@ -320,8 +321,10 @@ class Call:
             self.ended.set()
 
     async def _receive(self, track: MediaStreamTrack) -> None:
-        # 16 kHz mono, decoded as it arrives; silent frames are not decoded (voice/inbound.py)
-        audio = InboundAudio.of(self.pc, track)
+        # 16 kHz mono: decoded by aiortc and resampled, or (decode_on_arrival) by libopus
+        # as it arrives, silent frames not decoded at all (voice/inbound.py)
+        on_arrival = self.config.decode_on_arrival
+        audio = InboundAudio.of(self.pc, track) if on_arrival else InboundAudio(track)
         self.inbound = audio
         try:
             while (pcm := await audio.recv()) is not None:

@@ -21,6 +21,12 @@ stands in for that queue; it passes only the end-of-stream marker on, so aiortc'
 decoder thread sits idle and ends with the call as before. Where the hook cannot be
 installed (another aiortc, another codec), the audio comes from `track.recv()` and is
 resampled as before: `InboundAudio.direct` says which path a call took.
+
+Calls use the hook only with `VIVA_DECODE_ON_ARRIVAL=true` (`CallConfig.decode_on_arrival`):
+it cut CPU per call the most of the media changes, but on the busy benchmark machine the
+callers then lost real time and a lone call's turn overhead rose, for a reason not yet
+found (README, Performance). Otherwise `InboundAudio(track)` is aiortc's decoding and
+one resampler, as before.
 """
 
 from __future__ import annotations
