@@ -63,10 +63,14 @@ LIBOPUS_PATH = libopus_path()
 
 
 def _encoding_lib() -> ctypes.CDLL | None:
-    """libopus for encoding in worker threads: CDLL gives the GIL up during each call."""
+    """libopus for encoding in worker threads. PyDLL keeps the GIL through each call
+    (~65 µs for 20 ms), so the event loop waits at most that long for it; giving it up for
+    every frame would mean taking it back from the loop thread 50 times per second of
+    speech, each a context switch on a server pinned to one busy core. (Not settled by a
+    clean measurement: see README, Performance.)"""
     if LIBOPUS_PATH is None:
         return None
-    lib = ctypes.CDLL(LIBOPUS_PATH)
+    lib = ctypes.PyDLL(LIBOPUS_PATH)
     lib.opus_encoder_create.restype = ctypes.c_void_p
     lib.opus_encoder_create.argtypes = [
         ctypes.c_int32,
