@@ -32,6 +32,9 @@ from aiortc.rtp import RtpPacket, compute_audio_level_dbov
 
 from benchmarks.common import report
 from benchmarks.fake_provider import voiced_buzz
+from voice.inbound import OpusDecoder16k
+from voice.opus import OpusFrames
+from voice.playout import Resampler, to_playout_pcm
 from voice.vad import VadConfig, VadSegmenter
 
 RATE = 48000
@@ -49,6 +52,7 @@ def speech_frame(pts: int = 0, silent: bool = False) -> av.AudioFrame:
 
 
 _BUZZ = voiced_buzz(0.1, RATE)
+_BUZZ24 = voiced_buzz(0.1, 24000)
 
 
 def per_frame_us(step: Callable[[int], object], frames: int) -> float:
@@ -127,6 +131,29 @@ def measure(frames: int) -> list[tuple[str, str, float]]:
         "Opus encode, speech (mono, 32 kbit/s, own context)",
         lambda i: mono.encode(speech_frame(i * FRAME)),
     )
+    celt = OpusFrames()
+    speech48 = b"".join(bytes(f.planes[0]) for f in speech)
+    add(
+        "send",
+        "Opus encode, speech (Viva: libopus via ctypes, mono CELT, 32 kbit/s)",
+        lambda i: celt.encode(speech48[(i % 4) * FRAME * 2 : ((i % 4) + 1) * FRAME * 2]),
+    )
+    piece = _BUZZ24[: 2400 * 2]  # 100 ms at 24 kHz, as speech synthesis streams it
+
+    def fresh_filter(i: int) -> bytes:
+        return to_playout_pcm(piece, 24000)
+
+    stream = Resampler(24000)
+    add(
+        "send",
+        "resample 24 → 48 kHz, a new filter per 100 ms piece (before), per frame",
+        lambda i: fresh_filter(i) if i % 5 == 0 else b"",
+    )
+    add(
+        "send",
+        "resample 24 → 48 kHz, one filter per sentence (Resampler), per frame",
+        lambda i: stream.convert(piece, last=False) if i % 5 == 0 else b"",
+    )
     payload = bytes(encoder.encode(speech[0])[0][0])
     packet = av.Packet(payload)
     packet.pts, packet.time_base = 0, TIME_BASE
@@ -161,7 +188,10 @@ def measure(frames: int) -> list[tuple[str, str, float]]:
         packet.pts, packet.time_base = i * FRAME, TIME_BASE
         return mono16.decode(packet)
 
-    add("receive", "Opus decode straight to 16 kHz mono (no resampling after)", decode_16k)
+    add("receive", "PyAV Opus decode asked for 16 kHz mono (FFmpeg gives 48 kHz)", decode_16k)
+    direct = OpusDecoder16k()
+    add("receive", "Opus decode to 16 kHz mono by libopus (Viva, voice/inbound.py)",
+        lambda i: direct.decode(payload))  # fmt: skip
     stereo = decoder.decode(JitterFrame(payload, 0))[0]
     assert isinstance(stereo, av.AudioFrame)
     resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)

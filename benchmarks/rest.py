@@ -5,7 +5,13 @@ on core 1. Each client walks through interviews of 30 questions, starting a new 
 when one completes; then, for `--list-seconds`, every client lists its interviews
 (`GET /api/interviews`) as fast as it can. Both databases by default, one after the
 other: Postgres, and SQLite (a file in a temporary directory, as a new user gets it).
-Run: python -m benchmarks.rest [--clients 32 --seconds 20 --database both]
+
+With --workers 1 2 (any counts), the same load runs once per count against a server
+started with VIVA_WORKERS=N, and nothing is pinned (neither the server's processes nor
+the clients): what N processes get out of this machine's cores, against one. Server CPU
+then sums the supervisor and its workers.
+
+Run: python -m benchmarks.rest [--clients 32 --seconds 20 --database both --workers 1 2]
 """
 
 from __future__ import annotations
@@ -101,43 +107,92 @@ async def database_url(kind: str) -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{Path(directory) / 'viva.sqlite3'}"
 
 
-async def run(kind: str, clients: int, seconds: float, warmup: float, listing: float) -> list[Any]:
-    async with (
-        database_url(kind) as url,
-        ServerProcess(
-            {"DATABASE_URL": url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
-        ) as server,
-    ):
-        connector = aiohttp.TCPConnector(limit=clients)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            latencies: list[float] = []
-            errors: list[int] = []
-            start = time.monotonic()
-            warm_until = start + warmup + 2.0  # interview setup happens in the first moments
-            stop_at = warm_until + seconds
-            cpu_before = cpu_seconds(server.pid)
-            tasks = [
-                client(http, server.base, f"bench-{n}", stop_at, warm_until, latencies, errors)
-                for n in range(clients)
-            ]
-            await asyncio.sleep(0)
-            await asyncio.gather(*tasks)
-            cpu = cpu_seconds(server.pid) - cpu_before
-            elapsed = time.monotonic() - start
-            counts = [0, 0]  # listings answered 200, and otherwise
-            list_until = time.monotonic() + listing
-            await asyncio.gather(
-                *(
-                    lister(http, server.base, f"bench-{n}", list_until, counts)
-                    for n in range(clients)
-                )
-            )
-        measured = [x * 1000 for x in latencies]
-        rate = len(measured) / seconds
-        rss = rss_mb(server.pid)
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and all its descendants (a supervisor and its workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            total += cpu_seconds(current)
+        except OSError:
+            continue
+        todo.extend(children.get(current, []))
+    return total
+
+
+def tree_rss_mb(pid: int) -> float:
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(stat.parent.name) == pid or int(fields[1]) == pid:
+                total += rss_mb(int(stat.parent.name))
+        except OSError:
+            continue
+    return total
+
+
+async def run(
+    kind: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    listing: float,
+    workers: int | None = None,
+) -> list[Any]:
+    """One load against a fresh server; with `workers`, VIVA_WORKERS=N and nothing pinned."""
+    async with database_url(kind) as url:
+        env = {"DATABASE_URL": url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
+        if workers is not None:
+            env["VIVA_WORKERS"] = str(workers)
+        async with ServerProcess(env, core=None if workers is not None else 0) as server:
+            if workers is not None and workers > 1:
+                await asyncio.sleep(2.0)  # every worker listening, not only the first one
+            row = await _load(server, clients, seconds, warmup, listing, workers is not None)
+    return [kind, *([] if workers is None else [workers]), clients, *row]
+
+
+async def _load(
+    server: ServerProcess,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    listing: float,
+    tree: bool,
+) -> list[Any]:
+    cpu_of = tree_cpu_seconds if tree else cpu_seconds
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        latencies: list[float] = []
+        errors: list[int] = []
+        start = time.monotonic()
+        warm_until = start + warmup + 2.0  # interview setup happens in the first moments
+        stop_at = warm_until + seconds
+        cpu_before = cpu_of(server.pid)
+        tasks = [
+            client(http, server.base, f"bench-{n}", stop_at, warm_until, latencies, errors)
+            for n in range(clients)
+        ]
+        await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+        cpu = cpu_of(server.pid) - cpu_before
+        elapsed = time.monotonic() - start
+        counts = [0, 0]  # listings answered 200, and otherwise
+        list_until = time.monotonic() + listing
+        await asyncio.gather(
+            *(lister(http, server.base, f"bench-{n}", list_until, counts) for n in range(clients))
+        )
+    measured = [x * 1000 for x in latencies]
+    rate = len(measured) / seconds
+    rss = tree_rss_mb(server.pid) if tree else rss_mb(server.pid)
     return [
-        kind,
-        clients,
         f"{rate:.0f}",
         f"{percentile(measured, 50):.1f}",
         f"{percentile(measured, 99):.1f}",
@@ -164,20 +219,41 @@ HEADERS = [
 
 
 async def run_all(
-    kinds: list[str], clients: int, seconds: float, warmup: float, listing: float
+    kinds: list[str],
+    clients: int,
+    seconds: float,
+    warmup: float,
+    listing: float,
+    workers: list[int] | None,
 ) -> None:
-    pin_to_core(1)
-    rows = [await run(kind, clients, seconds, warmup, listing) for kind in kinds]
+    if workers is None:
+        pin_to_core(1)
+        rows = [await run(kind, clients, seconds, warmup, listing) for kind in kinds]
+        headers = HEADERS
+    else:  # N processes against one: nothing pinned, the counts interleaved per database
+        rows = [
+            await run(kind, clients, seconds, warmup, listing, count)
+            for kind in kinds
+            for count in workers
+        ]
+        headers = [HEADERS[0], "workers", *HEADERS[1:]]
     report(
-        "rest",
-        HEADERS,
+        "rest-workers" if workers else "rest",
+        headers,
         rows,
         {
             "clients": clients,
             "seconds": seconds,
-            "rows": [dict(zip(HEADERS, row, strict=True)) for row in rows],
+            "rows": [dict(zip(headers, row, strict=True)) for row in rows],
         },
     )
+    if workers and len(workers) > 1:
+        for kind in kinds:
+            rates = {int(r[1]): float(r[3]) for r in rows if r[0] == kind}
+            first = rates[workers[0]]
+            for count in workers[1:]:
+                ratio = rates[count] / first
+                print(f"{kind}: {count} workers / {workers[0]}: {ratio:.2f} × the turns/s")
 
 
 def main() -> None:
@@ -187,9 +263,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--list-seconds", type=float, default=5.0)
     parser.add_argument("--database", choices=["both", "postgres", "sqlite"], default="both")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        help="server process counts to compare (VIVA_WORKERS), nothing pinned",
+    )
     args = parser.parse_args()
     kinds = ["postgres", "sqlite"] if args.database == "both" else [args.database]
-    asyncio.run(run_all(kinds, args.clients, args.seconds, args.warmup, args.list_seconds))
+    asyncio.run(
+        run_all(kinds, args.clients, args.seconds, args.warmup, args.list_seconds, args.workers)
+    )
 
 
 if __name__ == "__main__":

@@ -348,6 +348,9 @@ async def take_turn(
     seen = await caller.wait_for(is_event("speech", event="end"), patience, after=mark)
     await caller.wait_for(is_event("assistant_done"), patience, after=mark)
     await caller.wait_for(is_event("state", state="listening"), patience, after=mark)
+    deadline = time.monotonic() + patience  # the server may answer a pause mid-answer
+    while len(caller.packet_mic.speech_ends) <= ends and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(FRAME_S)  # the mic notes its end from its sender's task
     speech_end = caller.packet_mic.speech_ends[ends]
     return TurnResult(number, turn, speech_end, seen["_at"], caller.first_loud_after(speech_end))
 
