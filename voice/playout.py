@@ -100,6 +100,12 @@ class Resampler:
         self._rest = data[whole:]
         return data[:whole]
 
+    def close(self) -> None:
+        """Drop the filter now (a stream cut off before its `last` piece): its graph runs
+        native threads, and a cancelled task's frame can outlive it in a reference cycle."""
+        self._filter = None
+        self._rest = b""
+
 
 @dataclass(eq=False)
 class _Item:

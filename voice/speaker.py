@@ -205,27 +205,31 @@ class Speaker:
         rate = 0
         chunk = 0
         resampler: Resampler | None = None  # one filter for the whole sentence
-        async for pcm, rate in self.tts.stream_pcm(sentence.text):
-            if self.times.first_sentence_synthesized is None:
-                self.times.first_sentence_synthesized = time.monotonic()
-            if resampler is None or resampler.sample_rate != rate:
-                resampler = Resampler(rate)
-            data = rest + pcm
-            frame_bytes = rate // 50 * 2
-            whole = len(data) - len(data) % frame_bytes
-            rest = data[whole:]
-            if whole:
-                queued = await self._enqueue(
-                    data[:whole], resampler, False, (self.turn, index, chunk)
+        try:
+            async for pcm, rate in self.tts.stream_pcm(sentence.text):
+                if self.times.first_sentence_synthesized is None:
+                    self.times.first_sentence_synthesized = time.monotonic()
+                if resampler is None or resampler.sample_rate != rate:
+                    resampler = Resampler(rate)
+                data = rest + pcm
+                frame_bytes = rate // 50 * 2
+                whole = len(data) - len(data) % frame_bytes
+                rest = data[whole:]
+                if whole:
+                    queued = await self._enqueue(
+                        data[:whole], resampler, False, (self.turn, index, chunk)
+                    )
+                    sentence.queued_ms += queued
+                    chunk += 1
+                    if self.times.first_sentence_queued is None and queued:
+                        self.times.first_sentence_queued = time.monotonic()
+            if resampler is not None:  # the rest, and what the filter still holds
+                sentence.queued_ms += await self._enqueue(
+                    rest, resampler, True, (self.turn, index, chunk)
                 )
-                sentence.queued_ms += queued
-                chunk += 1
-                if self.times.first_sentence_queued is None and queued:
-                    self.times.first_sentence_queued = time.monotonic()
-        if resampler is not None:  # the rest, and what the filter still holds
-            sentence.queued_ms += await self._enqueue(
-                rest, resampler, True, (self.turn, index, chunk)
-            )
+        finally:  # cut off (barge-in, hang-up) or done: the filter's threads go now
+            if resampler is not None:
+                resampler.close()
 
     async def _enqueue(
         self, pcm: bytes, resampler: Resampler, last: bool, tag: tuple[int, int, int]
