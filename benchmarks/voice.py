@@ -30,6 +30,7 @@ import numpy as np
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from benchmarks.answers import COMPLETE
 from benchmarks.common import (
     CLOCK_TICKS,
     RESULTS,
@@ -220,14 +221,7 @@ def answer(text: str, length_scale: float = 1.0) -> Answer:
     return Answer(tuple(opus_packets(pcm)), int(loud[-1]) + 1 if len(loud) else 0)
 
 
-ANSWER_TEXTS = (
-    "I would put the slow work on a queue and retry it later.",
-    "First I would measure where the time goes, then fix the worst part.",
-    "I would add a cache in front of it and expire entries after a minute.",
-    "We ran two versions side by side and moved traffic over slowly.",
-    "I write a small failing test first, then change the code until it passes.",
-    "I would look at the logs and the metrics around the time it broke.",
-)
+ANSWER_TEXTS = COMPLETE  # the turn-taking set's complete answers, one list for both
 
 
 def answers(
