@@ -30,7 +30,7 @@ import numpy as np
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from benchmarks.answers import COMPLETE
+from benchmarks.answers import COMPLETE, VOICED_RMS  # s16 RMS (-56 dBFS): audible speech
 from benchmarks.common import (
     CLOCK_TICKS,
     RESULTS,
@@ -48,7 +48,6 @@ RATE = 48000
 FRAME = 960
 FRAME_S = FRAME / RATE
 TIME_BASE = fractions.Fraction(1, RATE)
-VOICED_RMS = 50.0  # s16 RMS (-56 dBFS) over which a frame of an answer is audible speech
 
 
 def code_version() -> dict[str, Any]:

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.rest_helpers import ANSWERS
+
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_TOKEN = "instances-metrics-token"
 METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
@@ -122,3 +124,20 @@ async def call(
         if status is not None:
             assert response.status == status, (response.status, payload)
         return response.status, payload
+
+
+async def interview_on(http: aiohttp.ClientSession, base: str, owner: str) -> str:
+    """A three-question interview collected and started on one instance; its session id."""
+    _, started = await call(http, "POST", f"{base}/api/collector/start", {"user_id": owner})
+    sid = started["collector_session_id"]
+    for answer in ANSWERS:
+        _, done = await call(
+            http,
+            "POST",
+            f"{base}/api/collector/{sid}/turn",
+            {"user_id": owner, "user_message": answer},
+        )
+    _, session = await call(
+        http, "POST", f"{base}/api/interviews/{done['interview_id']}/start", {"user_id": owner}
+    )
+    return str(session["interview_session_id"])

@@ -18,7 +18,7 @@ import redis.asyncio
 
 from tests.conftest import user
 from tests.fake_openai import CHAT, FakeOpenAI, Reply
-from tests.instances import METRICS_AUTH, Instance, call, eventually
+from tests.instances import METRICS_AUTH, Instance, call, eventually, interview_on
 from tests.rest_helpers import ANSWERS
 
 pytestmark = pytest.mark.postgres
@@ -55,23 +55,6 @@ async def transcript(
 ) -> list[tuple[str, str]]:
     _, body = await call(http, "GET", f"{base}/api/transcripts/{kind}/{sid}?user_id={owner}")
     return [(item["speaker"], item["message"]) for item in body["items"]]
-
-
-async def interview_on(http: aiohttp.ClientSession, base: str, owner: str) -> str:
-    """A three-question interview collected and started on one instance; its session id."""
-    _, started = await call(http, "POST", f"{base}/api/collector/start", {"user_id": owner})
-    sid = started["collector_session_id"]
-    for answer in ANSWERS:
-        _, done = await call(
-            http,
-            "POST",
-            f"{base}/api/collector/{sid}/turn",
-            {"user_id": owner, "user_message": answer},
-        )
-    _, session = await call(
-        http, "POST", f"{base}/api/interviews/{done['interview_id']}/start", {"user_id": owner}
-    )
-    return str(session["interview_session_id"])
 
 
 async def test_two_instances_share_sessions_turn_by_turn(pair: tuple[Instance, Instance]) -> None:

@@ -15,8 +15,7 @@ import aiohttp
 
 from tests.conftest import user
 from tests.fake_openai import CHAT, FakeOpenAI, Reply
-from tests.instances import Instance, call, eventually
-from tests.rest_helpers import ANSWERS
+from tests.instances import Instance, call, eventually, interview_on
 from tests.rtc_peer import Caller
 
 ACK_DELAY_S = 3.0
@@ -41,23 +40,7 @@ async def test_sigterm_drains_a_live_call(tmp_path: Path) -> None:
             await viva.start()
             # collector answers the rules read alone; the question generation is the fake's
             fake.script(CHAT, Reply.chat('{"questions": ["Q one?", "Q two?", "Q three?"]}'))
-            _, started = await call(
-                http, "POST", f"{viva.base}/api/collector/start", {"user_id": owner}
-            )
-            for answer in ANSWERS:
-                _, done = await call(
-                    http,
-                    "POST",
-                    f"{viva.base}/api/collector/{started['collector_session_id']}/turn",
-                    {"user_id": owner, "user_message": answer},
-                )
-            _, session = await call(
-                http,
-                "POST",
-                f"{viva.base}/api/interviews/{done['interview_id']}/start",
-                {"user_id": owner},
-            )
-            isid = session["interview_session_id"]
+            isid = await interview_on(http, viva.base, owner)
             path = f"/api/interviews/sessions/{isid}/call?user_id={owner}"
             caller = Caller(http, f"{viva.base}{path}")
             await caller.connect()
