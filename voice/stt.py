@@ -24,12 +24,15 @@ log = logging.getLogger(f"viva.{__name__}")
 MIN_SPEECH_SECONDS = 0.1  # voiced audio shorter than any word: nothing to recognise
 MAX_PROMPT_CHARS = 800
 
+# technologies candidates name; both recognisers' prompts for the stack field list them
+TECH_NAMES = (
+    "Python, Django, FastAPI, Flask, PostgreSQL, MySQL, MongoDB, Redis, JavaScript, "
+    "TypeScript, React, Angular, Vue, Node.js, Next.js, Java, Spring Boot, Kotlin, Go, Rust, "
+    "C++, C#, .NET, Ruby on Rails, PHP, Laravel, Swift, GraphQL, REST, Docker, Kubernetes, "
+    "Terraform, AWS, Azure, GCP, Kafka, Linux, Git, HTML, CSS, TensorFlow, PyTorch, pandas."
+)
 _TECH_PROMPT = (
-    "The candidate lists the technologies they work with, for example: Python, Django, "
-    "FastAPI, Flask, PostgreSQL, MySQL, MongoDB, Redis, JavaScript, TypeScript, React, "
-    "Angular, Vue, Node.js, Next.js, Java, Spring Boot, Kotlin, Go, Rust, C++, C#, .NET, "
-    "Ruby on Rails, PHP, Laravel, Swift, GraphQL, REST, Docker, Kubernetes, Terraform, AWS, "
-    "Azure, GCP, Kafka, Linux, Git, HTML, CSS, TensorFlow, PyTorch, pandas."
+    f"The candidate lists the technologies they work with, for example: {TECH_NAMES}"
 )
 _FIELD_PROMPTS = {
     "readiness": "The candidate says whether they are ready to start: yes, I'm ready, or not yet.",

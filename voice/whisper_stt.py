@@ -36,7 +36,7 @@ import numpy as np
 
 from flows.job_titles import TITLES
 from voice.audio import TARGET_RATE, Pcm, resample_pcm
-from voice.stt import SpeechHints, SpeechToText, Transcription, has_speech
+from voice.stt import TECH_NAMES, SpeechHints, SpeechToText, Transcription, has_speech
 
 log = logging.getLogger(f"viva.{__name__}")
 
@@ -55,12 +55,7 @@ MAX_PROMPT_TOKENS = 200
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0  # Whisper keeps half of its 448-token context for the prompt
 
-_TECH = (
-    "Python, Django, FastAPI, Flask, Postgres, PostgreSQL, MySQL, MongoDB, Redis, JavaScript, "
-    "TypeScript, React, Angular, Vue, Node.js, Next.js, Java, Spring Boot, Kotlin, Go, Rust, "
-    "C++, C#, .NET, Ruby on Rails, PHP, Laravel, Swift, GraphQL, REST, Docker, Kubernetes, "
-    "Terraform, AWS, Azure, GCP, Kafka, Linux, Git, HTML, CSS, TensorFlow, PyTorch, pandas."
-)
+_TECH = TECH_NAMES.replace("PostgreSQL", "Postgres, PostgreSQL")  # as it is said, too
 _ROLES = ", ".join(TITLES[:40])
 FIELD_PROMPTS = {
     "readiness": "Are you ready to start? Yes, I'm ready.",
