@@ -32,9 +32,12 @@ MAX_TICKET = 1024
 
 async def shared_ticket_key(redis: Redis, prefix: str) -> str:
     """The ticket key every instance on this Redis uses: set once by the first, kept."""
-    key = f"{prefix}ticket-key"
-    await redis.set(key, secrets.token_hex(32), nx=True)
-    shared = await redis.get(key)
+    key, mine = f"{prefix}ticket-key", secrets.token_hex(32)
+    # One round trip (Redis >= 7): SET NX GET answers the key that was there, or None
+    # when ours was the first.
+    shared = await redis.set(key, mine, nx=True, get=True)
+    if shared is None:
+        return mine
     return shared.decode() if isinstance(shared, bytes) else str(shared)
 
 
