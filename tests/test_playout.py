@@ -62,15 +62,25 @@ def paced_track(on_played: Played | None = None) -> tuple[PlayoutTrack, FakeCloc
     return PlayoutTrack(on_played, clock=clock, sleep=clock.sleep), clock
 
 
+async def pcm_frame(track: PlayoutTrack) -> av.AudioFrame:
+    """The next frame in PCM mode (recv() hands out Opus packets only in Opus mode)."""
+    return as_pcm(await track.recv())
+
+
+def as_pcm(frame: av.AudioFrame | av.Packet) -> av.AudioFrame:
+    assert isinstance(frame, av.AudioFrame)
+    return frame
+
+
 async def frame_bytes(track: PlayoutTrack, count: int) -> bytes:
-    return b"".join([bytes((await track.recv()).planes[0]) for _ in range(count)])
+    return b"".join([bytes((await pcm_frame(track)).planes[0]) for _ in range(count)])
 
 
 async def test_frames_pts_and_pacing_of_silence() -> None:
     track, clock = paced_track()
     start = clock.now
     for i in range(250):
-        frame = await track.recv()
+        frame = await pcm_frame(track)
         assert frame.pts == i * FRAME_SAMPLES
         assert frame.samples == FRAME_SAMPLES and frame.sample_rate == SAMPLE_RATE
         assert frame.time_base == fractions.Fraction(1, SAMPLE_RATE)
@@ -260,7 +270,7 @@ async def test_audio_queued_during_silence_goes_out_at_once() -> None:
     restarts from it, so the rest of the reply is paced 20 ms apart from there."""
     track, clock = paced_track()
     start = clock.now
-    assert bytes((await track.recv()).planes[0]) == bytes(FRAME_BYTES)  # frame 0: silence
+    assert bytes((await pcm_frame(track)).planes[0]) == bytes(FRAME_BYTES)  # frame 0: silence
     clock.now += 0.005  # 5 ms into the wait for frame 1
     clock.block = True
     waiting = asyncio.ensure_future(track.recv())
@@ -268,7 +278,7 @@ async def test_audio_queued_during_silence_goes_out_at_once() -> None:
     assert not waiting.done() and clock.sleeps == [pytest.approx(0.015)]
     audio = tone(440, 0.1)  # 5 frames
     track.enqueue(audio, SAMPLE_RATE, tag="reply")
-    frame = await asyncio.wait_for(waiting, 1.0)
+    frame = as_pcm(await asyncio.wait_for(waiting, 1.0))
     assert bytes(frame.planes[0]) == audio[:FRAME_BYTES] and frame.pts == FRAME_SAMPLES
     assert clock.now == start + 0.005  # sent when queued, not at start + 20 ms
     assert track.sent_early == 1
@@ -307,7 +317,7 @@ async def test_resume_sends_the_held_audio_at_once() -> None:
     waiting = asyncio.ensure_future(track.recv())
     await asyncio.sleep(0)
     track.resume()
-    frame = await asyncio.wait_for(waiting, 1.0)
+    frame = as_pcm(await asyncio.wait_for(waiting, 1.0))
     assert first + bytes(frame.planes[0]) == audio[: 3 * FRAME_BYTES]
     assert track.sent_early == 1
 
