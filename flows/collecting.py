@@ -99,6 +99,9 @@ class CollectorService:
             state = CollectorState.from_dict(session.state)
             if session.completed or state.expected_field is None:
                 return await self._after_completion(session, text, sink, gate)
+            log.debug("collector %s: %s, heard %r, confidence %.3f", session_id,
+                      state.pending_field and f"confirming {state.pending_field}"
+                      or state.expected_field, text, confidence)
             if state.pending_field is not None:
                 reading = read_confirmation(state.pending_field, text)
             else:

@@ -22,8 +22,17 @@ import zlib
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from flows.collector_nlu import FIELDS, MAX_ROLE_CHARS, ROLE_TOO_LONG, Intent, Reading
-from flows.job_titles import normalize_role
+from flows.collector_nlu import (
+    FIELDS,
+    MAX_ROLE_CHARS,
+    ROLE_TOO_LONG,
+    Intent,
+    Reading,
+    known_technology,
+    read_confirmation,
+    read_message,
+)
+from flows.job_titles import GENERIC_TITLES, normalize_role
 
 Value = str | int | bool | tuple[str, ...]
 # Speech-to-text confidence (0-1) under which a heard value is confirmed before storing.
@@ -178,6 +187,8 @@ def advance(state: CollectorState, reading: Reading, confidence: float = 1.0) ->
     field = state.expected_field
     if field is None:
         return CollectorStep(state, DONE, True)
+    if reading.guessed:
+        confidence = 0.0  # a sound-alike word: always asked back
     if state.pending_field is not None:
         return _confirming(state, reading, confidence)
     question = QUESTIONS[field]
@@ -210,9 +221,42 @@ def needs_confirmation(field: str, value: Value, confidence: float) -> bool:
     """Whether a heard value is confirmed before it is stored."""
     if field == "readiness":
         return False  # nothing is stored; a wrong "yes" costs one question
-    if field == "role" and not normalize_role(str(value)).known:
+    if not recognisable(field, value):
         return True
     return confidence < CONFIRM_BELOW
+
+
+def recognisable(field: str, value: Value) -> bool:
+    """Whether a value is one Viva knows: a job title that is more than a bare "developer"
+    or "engineer" (what is left when the words before it were not understood), and
+    technologies from its list. Others are stored only after the candidate confirms."""
+    if field == "role":
+        title = normalize_role(str(value))
+        return title.known and title.title.lower() not in GENERIC_TITLES
+    if field == "techstack" and isinstance(value, tuple):
+        return all(known_technology(name) for name in value)
+    return True
+
+
+def confirmation_understood(field: str, text: str) -> bool:
+    """Whether words heard while a value of `field` is being confirmed answer the
+    question: yes, a bare no, or a correction to a value Viva recognises."""
+    reading = read_confirmation(field, text)
+    if reading.intent is Intent.CORRECTION and reading.value is not None:
+        return recognisable(field, reading.value)
+    return reading.intent is not Intent.INVALID
+
+
+def understood(field: str, text: str) -> bool:
+    """Whether words heard while `field` is asked make sense for it: an answer Viva
+    recognises (above), or any other reading the rules make of them (a question, "not
+    yet", a correction). Speech-to-text prefers such a reading among its own."""
+    reading = read_message(field, text)
+    if reading.intent is Intent.INVALID:
+        return False
+    if reading.intent is Intent.ANSWER and reading.field == field and reading.value is not None:
+        return recognisable(field, reading.value)
+    return True
 
 
 def _offer(state: CollectorState, field: str, value: Value, confidence: float) -> CollectorStep:
@@ -226,7 +270,7 @@ def _offer(state: CollectorState, field: str, value: Value, confidence: float) -
 
 
 def confirmation_question(field: str, value: Value) -> str:
-    return f'I heard "{_spoken(field, value)}". {CONFIRM_QUESTIONS[field]}'
+    return f'I heard "{spoken_value(field, value)}". {CONFIRM_QUESTIONS[field]}'
 
 
 def _accept(state: CollectorState, field: str, value: Value) -> CollectorStep:
@@ -235,7 +279,7 @@ def _accept(state: CollectorState, field: str, value: Value) -> CollectorStep:
         return _answered(state, field, value)
     question = QUESTIONS[state.expected_field or "readiness"]
     corrected = _store(state, field, value)
-    return _stay(corrected, f"Got it, {_spoken(field, value)} instead. {question}")
+    return _stay(corrected, f"Got it, {spoken_value(field, value)} instead. {question}")
 
 
 def _confirming(state: CollectorState, reading: Reading, confidence: float) -> CollectorStep:
@@ -283,12 +327,12 @@ def _stay(state: CollectorState, reply: str) -> CollectorStep:
 
 def _acknowledge(field: str, value: Value) -> str:
     options = ACKNOWLEDGEMENTS[field]
-    spoken = _spoken(field, value)
+    spoken = spoken_value(field, value)
     template = options[zlib.crc32(spoken.encode()) % len(options)]
     return template.format(value=spoken, Value=spoken[:1].upper() + spoken[1:])
 
 
-def _spoken(field: str, value: Value) -> str:
+def spoken_value(field: str, value: Value) -> str:
     """A value as it reads inside a sentence."""
     if field == "level":
         return LEVEL_NAMES.get(str(value), str(value))

@@ -79,6 +79,9 @@ class Reading:
     field: str
     value: str | int | bool | tuple[str, ...] | None = None
     problem: str | None = None
+    # the value was read from a word that only sounds like it ("free questions" → 3): the
+    # collector asks back before storing it, however sure speech-to-text was
+    guessed: bool = False
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
@@ -148,6 +151,16 @@ _SIMPLE_NUMBER = re.compile(rf"\b({'|'.join([*vocab.TEENS, *vocab.UNITS])})\b")
 _RANGE = re.compile(
     r"\bbetween\s+\d+\s+(?:and|to|or)\s+\d+\b|\b\d+\s*(?:-|–|to|or|through|till|until)\s*\d+\b"
 )
+# a word speech-to-text writes for a number it misheard, where the number would be: before
+# "questions" or closing the answer ("Free questions, please.", "Let's do far.")
+_SOUNDALIKE = re.compile(
+    rf"\b({'|'.join(vocab.SOUNDALIKE_NUMBERS)})\b(?=\s*(?:questions?\b|[.!?]*$))"
+)
+_ROLE_JOINS = [
+    (re.compile(rf"\b{p}\b", re.IGNORECASE), joined)
+    for p, joined in ((r"dev[\s-]+ops", "DevOps"), (r"back[\s-]+end", "backend"),
+                      (r"front[\s-]+end", "frontend"), (r"dev[\s-]+sec[\s-]+ops", "DevSecOps"))
+]
 _TOKEN = re.compile(r"\w[\w+#'/&.-]*")
 
 
@@ -210,13 +223,18 @@ def read_confirmation(field: str, text: str) -> Reading:
         return Reading(Intent.DENY, field)
     corrected = _read_field(field, rest)
     if corrected.intent is Intent.ANSWER and corrected.value not in (None, False):
-        return Reading(Intent.CORRECTION, field, corrected.value)
+        return Reading(Intent.CORRECTION, field, corrected.value, guessed=corrected.guessed)
     return Reading(Intent.DENY, field)
 
 
 def normalize_techstack(text: str) -> tuple[str, ...]:
     """The technologies named in `text`, known ones in their usual spelling, in order."""
     return tuple(name for name, _known in _tech_items(text))
+
+
+def known_technology(name: str) -> bool:
+    """Whether `name` is a technology of Viva's list, in its usual spelling."""
+    return vocab.TECH_NAMES.get(vocab.compact(name)) == name
 
 
 def parse_amount(text: str) -> int | None:
@@ -246,6 +264,9 @@ def _read_field(field: str, text: str) -> Reading:
         stack = normalize_techstack(text)
         return _answer(field, stack) if stack else _invalid(field, TECH_PROBLEM)
     value, problem = _amount(text)
+    if value is None and (heard := _SOUNDALIKE.search(text.lower())) is not None:
+        return Reading(Intent.ANSWER, field, vocab.SOUNDALIKE_NUMBERS[heard.group(1)],
+                       guessed=True)
     return _answer(field, value) if value is not None else _invalid(field, problem)
 
 
@@ -261,6 +282,8 @@ def _read_readiness(text: str) -> Reading:
 
 def extract_role(text: str) -> str | None:
     """The job title in a sentence: "I'd like to train for backend developer" -> its role."""
+    for pattern, joined in _ROLE_JOINS:  # Whisper's "dev ops", "back end": one word
+        text = pattern.sub(joined, text)
     words = [token.rstrip(".'-&/") for token in _TOKEN.findall(text)]
     words = [word for word in words if word]
     lower = [word.lower() for word in words]
@@ -370,6 +393,9 @@ def _tech_names(part: str) -> list[tuple[str, bool]]:
     names: list[tuple[str, bool]] = []
     i = 0
     while i < len(tokens):
+        if names and tokens[i].lower() in vocab.TECH_JOINERS:  # "React in Kubernetes"
+            i += 1
+            continue
         for j in range(min(len(tokens), i + 4), i, -1):
             name = vocab.TECH_NAMES.get(vocab.compact(" ".join(tokens[i:j])))
             if name:
@@ -445,7 +471,7 @@ def _read_correction(expected_field: str, text: str) -> Reading | None:
         return _read_field(target, whole if target == "techstack" else value)
     reading = _read_field(target, value)
     if reading.intent is Intent.ANSWER:
-        return Reading(Intent.CORRECTION, target, reading.value)
+        return Reading(Intent.CORRECTION, target, reading.value, guessed=reading.guessed)
     return reading
 
 

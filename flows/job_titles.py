@@ -105,6 +105,17 @@ TITLES: tuple[str, ...] = (
     "qa", "qa tester",
 )
 _TITLE_SET = frozenset(TITLES)
+# Words that say how senior a title is, around its core ("senior", "lead", "principal").
+SENIORITY = frozenset(
+    "senior junior mid principal staff lead chief head associate intern graduate entry level "
+    "first second third".split()
+)
+# Titles that are only a role noun: what is left of "DevOps engineer" when the first word
+# was not understood, so they are confirmed before they are stored.
+GENERIC_TITLES = frozenset(
+    {"developer", "engineer", "programmer", "consultant", "manager", "analyst", "designer",
+     "architect", "scientist", "specialist", "lead"}
+)
 FUZZY_CUTOFF = 0.85  # "back in developer" comes out as "backend developer", to confirm
 
 
@@ -119,15 +130,28 @@ def normalize_role(role: str) -> RoleTitle:
     text = _unify(role)
     if not text:
         return RoleTitle(role.strip(), False)
-    words = text.split()
-    if text in _TITLE_SET or (
-        words[-1] in ROLE_NOUNS and all(word in TITLE_WORDS for word in words[:-1])
-    ):
+    if text in _TITLE_SET or _core(text) in _TITLE_SET:
         return RoleTitle(_cased(text), True)
+    words = text.split()
+    if words[-1] in ROLE_NOUNS and all(word in TITLE_WORDS for word in words[:-1]):
+        return RoleTitle(_cased(text), False)  # made of title words, not listed: confirmed
     close = difflib.get_close_matches(text, TITLES, n=1, cutoff=FUZZY_CUTOFF)
     if close:  # probably a title misheard ("back in developer"): worth a confirmation
         return RoleTitle(_cased(close[0]), False)
     return RoleTitle(_display(role), False)
+
+
+def _core(text: str) -> str:
+    """A title without the seniority and technology words around its listed core:
+    "senior python backend developer" → "backend developer", "django developer" →
+    "developer". Only words titles are made of may be dropped; "mechanical developer"
+    stays as it is (no listed title: confirmed before it is stored)."""
+    words = text.split()
+    *before, noun = words
+    if noun not in ROLE_NOUNS or not all(word in TITLE_WORDS for word in before):
+        return text
+    kept = [w for w in before if w not in SENIORITY and vocab.compact(w) not in vocab.TECH_NAMES]
+    return " ".join([*kept, words[-1]])
 
 
 def _unify(role: str) -> str:

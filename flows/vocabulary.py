@@ -255,6 +255,10 @@ TECH_FILLERS: tuple[str, ...] = (
     r"(?:it'?s|it\s+is)",
 )
 
+# What speech-to-text writes for a spoken "and" between two technologies ("React in
+# Kubernetes", "Docker n Kubernetes"): skipped between known names.
+TECH_JOINERS: frozenset[str] = frozenset({"in", "n", "an", "end", "&"})
+
 # Answers that name no technology at all.
 NO_TECH: frozenset[str] = frozenset({"none", "nothing", "no", "n/a", "na", "yes", "etc", "nope"})
 
@@ -314,6 +318,12 @@ TEENS: dict[str, int] = {
 TENS: dict[str, int] = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90,
+}
+# Words speech-to-text writes for a number it did not hear clearly (th-fronting, "four"
+# heard as "far"); read as that number only where the number would be, and confirmed.
+SOUNDALIKE_NUMBERS: dict[str, int] = {
+    "won": 1, "to": 2, "too": 2, "free": 3, "tree": 3, "for": 4, "far": 4, "fore": 4,
+    "fife": 5, "sicks": 6, "ate": 8, "nein": 9, "tin": 10,
 }
 # idioms for a quantity, longest first
 QUANTITY_IDIOMS: tuple[tuple[str, int], ...] = (

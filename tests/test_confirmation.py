@@ -35,6 +35,13 @@ def at(field: str, **values: object) -> CollectorState:
         ("oath", "oath", False),
         ("a friend hand engine your position", "a friend hand engine your position", False),
         ("Cuban eats engineer", "Cuban eats engineer", False),
+        # made of title words but no listed title: what a misheard "backend"/"data" gives
+        ("mechanical developer", "mechanical developer", False),
+        ("game engineer", "game engineer", False),
+        ("cloud security engineer", "cloud security engineer", False),  # kept as said
+        ("senior data engineer", "senior data engineer", True),  # a listed title, senior
+        ("Django developer", "Django developer", True),
+        ("lead devops engineer", "lead DevOps engineer", True),
     ],
 )
 def test_roles_are_normalised_against_job_titles(said: str, title: str, known: bool) -> None:
@@ -123,3 +130,48 @@ def test_pending_confirmation_round_trips_through_json_safe_dict() -> None:
     data = step.state.to_dict()
     assert data["pending_value"] == ["Python", "Django"]
     assert CollectorState.from_dict(data) == step.state
+
+
+@pytest.mark.parametrize("said", ["engineer", "Developer.", "I want a developer position"])
+def test_a_bare_role_noun_is_confirmed(said: str) -> None:
+    """What is left of "DevOps engineer" when the first word was not understood."""
+    step = advance(at("role"), read_message("role", said), 0.95)
+    assert step.state.role is None and step.state.pending_field == "role"
+    assert step.reply.startswith('I heard "')
+
+
+def test_spoken_dev_ops_and_back_end_are_one_word_in_a_role() -> None:
+    reading = read_message("role", "I want to prepare for dev ops engineer position.")
+    assert reading.value == "DevOps engineer"
+    step = advance(at("role"), read_message("role", "a back end developer role"), 0.95)
+    assert step.state.role == "backend developer"
+
+
+@pytest.mark.parametrize(
+    ("heard", "value"),
+    [("Free questions, please.", 3), ("Let's do far.", 4), ("Tree questions", 3)],
+)
+def test_a_number_that_only_sounds_right_is_asked_back(heard: str, value: int) -> None:
+    step = advance(at("amount"), read_message("amount", heard), 0.99)
+    assert step.state.amount is None and step.state.pending_value == value
+    assert step.reply == f'I heard "{value} questions". Is that how many questions you\'d like?'
+    corrected = advance(step.state, read_confirmation("amount", "no, it's free"), 0.99)
+    assert corrected.state.pending_value == 3 and corrected.state.amount is None
+
+
+def test_sound_alikes_are_only_read_where_the_number_would_be() -> None:
+    assert read_message("amount", "I'd like to practise").intent is Intent.INVALID
+    assert read_message("amount", "five for now").value == 5
+
+
+def test_an_unknown_technology_is_asked_back() -> None:
+    step = advance(at("techstack"), read_message("techstack", "Genre and Spring Boot"), 0.99)
+    assert step.state.techstack == () and step.state.pending_value == ("Genre", "Spring Boot")
+    known = advance(at("techstack"), read_message("techstack", "Java and Spring Boot"), 0.99)
+    assert known.state.techstack == ("Java", "Spring Boot")
+
+
+def test_an_and_heard_as_in_between_technologies() -> None:
+    step = advance(at("techstack"), read_message("techstack", "TypeScript, React in Kubernetes."),
+                   0.99)
+    assert step.state.techstack == ("TypeScript", "React", "Kubernetes")

@@ -10,9 +10,16 @@ a reply becomes its wire fields (`Said.of`), and a turn is counted (`TURNS`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from flows.collecting import CollectorReply, CollectorService
+from flows.collector import (
+    CollectorState,
+    confirmation_understood,
+    spoken_value,
+    understood,
+)
 from flows.delivery import VoiceTiming
 from flows.interviewing import InterviewReply, InterviewService
 from flows.turns import CommitGate, TextSink
@@ -138,8 +145,18 @@ class CollectorConversation(_ServiceConversation):
         )
 
     async def hints(self) -> SpeechHints:
+        """The field asked, which words would answer it, or the value being confirmed."""
         session = await self.service.load(self.session_id, self.user_id)
-        return SpeechHints(expected=session.state.get("expected_field"))
+        state = CollectorState.from_dict(session.state)
+        if state.pending_field is not None and state.pending_value is not None:
+            pending = state.pending_field
+            said = spoken_value(pending, state.pending_value)
+            return SpeechHints(expected=pending, confirming=said,
+                               accepts=partial(confirmation_understood, pending))
+        field = state.expected_field
+        if field is None:
+            return SpeechHints()
+        return SpeechHints(expected=field, accepts=partial(understood, field))
 
 
 class InterviewConversation(_ServiceConversation):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import openai
@@ -53,6 +54,10 @@ class SpeechHints:
     expected: str | None = None
     question: str | None = None  # the question just asked (prompt context)
     vocabulary: tuple[str, ...] = ()  # words to expect (the candidate's stack in an interview)
+    # which words would answer what was asked (the collector's reader for a closed field);
+    # a recogniser with several readings may prefer one it accepts (Whisper's beam)
+    accepts: Callable[[str], bool] | None = None
+    confirming: str | None = None  # "I heard X. Is that…?" was asked: X, said back
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,11 @@ MAX_PROMPT_TOKENS = 200
 # speech and an unlikely text. A cough that the VAD let through is heard as nothing.
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0  # Whisper keeps half of its 448-token context for the prompt
+# When the conversation says which words would answer (a closed collector field) and the
+# best reading is not one of them, a lower reading of the same beam that is one is taken,
+# with at most this confidence, low enough that the collector asks back before storing it
+# ("Let's do a bit in your linter view." → the beam's "Let's do a behavioral interview.").
+ALTERNATIVE_CONFIDENCE = 0.3
 
 _TECH = TECH_NAMES.replace("PostgreSQL", "Postgres, PostgreSQL")  # as it is said, too
 _ROLES = ", ".join(TITLES[:40])
@@ -127,7 +132,8 @@ class _Model:
             num_workers=concurrency,
         )
         self.tokenizer = Tokenizer(
-            self.whisper.hf_tokenizer, False, task="transcribe", language="en"
+            self.whisper.hf_tokenizer, self.whisper.model.is_multilingual, task="transcribe",
+            language="en",
         )
         self.suppress = [-1, *self.tokenizer.non_speech_tokens]
 
@@ -174,9 +180,13 @@ class WhisperSpeechToText(SpeechToText):
         texts: list[str] = []
         confidences: list[float] = []
         last_word_p: float | None = None
+        several = hints.accepts is not None and len(audio) <= piece
+        readings = self.config.beam_size if several else 1
         for start in range(0, len(audio), piece):
             context = " ".join([whisper_prompt(hints), *texts])
-            heard = _decode(model, audio[start : start + piece], context, self.config)
+            heard = _decode(model, audio[start : start + piece], context, self.config, readings)
+            if several:
+                heard = _accepted(heard, hints)
             texts.append(heard.text)
             confidences.append(heard.confidence)
             if heard.text:
@@ -201,12 +211,28 @@ class _Heard:
     text: str
     confidence: float
     last_word_p: float | None = None
+    # the beam's other readings, best first: (text, confidence)
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+
+def _accepted(heard: _Heard, hints: SpeechHints) -> _Heard:
+    """The best reading that answers what was asked: the first one if it does, else the
+    beam's best one that does, at most ALTERNATIVE_CONFIDENCE sure; else the first."""
+    accepts = hints.accepts
+    if accepts is None or not heard.text or accepts(heard.text):
+        return heard
+    for text, sure in heard.alternatives:
+        if text and accepts(text):
+            log.debug("took the beam's %r over %r", text, heard.text)
+            return _Heard(text, min(sure, ALTERNATIVE_CONFIDENCE))
+    return heard
 
 
 def _decode(
-    model: _Model, audio: np.ndarray, context: str, config: WhisperConfig
+    model: _Model, audio: np.ndarray, context: str, config: WhisperConfig, readings: int = 1
 ) -> _Heard:
-    """The words of one piece of audio (at most MAX_WINDOW_S - TAIL_S)."""
+    """The words of one piece of audio (at most MAX_WINDOW_S - TAIL_S), and the beam's
+    next best `readings - 1` texts."""
     whisper, tokenizer = model.whisper, model.tokenizer
     features = whisper.feature_extractor(audio)
     frames = features.shape[-1]
@@ -228,18 +254,28 @@ def _decode(
         return_no_speech_prob=True,
         suppress_blank=True,
         suppress_tokens=model.suppress,
+        num_hypotheses=max(1, min(readings, config.beam_size)),
     )[0]
     tokens = result.sequences_ids[0]
     text = without_loops(tokenizer.decode(tokens).strip())
-    # CTranslate2 scores a hypothesis by its log-probability over its length
-    avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
+    avg_logprob = _mean_logprob(result.scores[0], tokens)
     log.debug("heard %r: avg logprob %.2f, no speech %.2f", text, avg_logprob,
               result.no_speech_prob)
     if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < LOW_LOGPROB:
         return _Heard("", 0.0)
     wanted = text and config.last_word
     last_p = last_word_probability(model, encoded, tokens, frames) if wanted else None
-    return _Heard(text, confidence(avg_logprob, result.no_speech_prob), last_p)
+    others = tuple(
+        (without_loops(tokenizer.decode(ids).strip()),
+         confidence(_mean_logprob(score, ids), result.no_speech_prob))
+        for ids, score in zip(result.sequences_ids[1:], result.scores[1:], strict=True)
+    )
+    return _Heard(text, confidence(avg_logprob, result.no_speech_prob), last_p, others)
+
+
+def _mean_logprob(score: float, tokens: list[int]) -> float:
+    """CTranslate2 scores a hypothesis by its log-probability over its length (+ end)."""
+    return score * len(tokens) / (len(tokens) + 1) if tokens else -10.0
 
 
 def last_word_probability(
@@ -305,6 +341,9 @@ def whisper_prompt(hints: SpeechHints) -> str:
         parts.append(FIELD_PROMPTS[hints.expected])
     elif hints.question:
         parts.append(hints.question.strip()[-600:])
+    if hints.confirming is not None:  # "yes", or "no, it's …" in the field's words; not
+        # the value heard: it would pull the correction back towards the same mistake
+        parts.append("Did I hear that right? Yes, that's right.")
     if hints.vocabulary:
         words = [SPOKEN.get(word, word) for word in hints.vocabulary]
         parts.append(", ".join(words) + ".")

@@ -1,0 +1,53 @@
+"""Whisper's beam: when its best reading makes no sense for the field asked, a lower
+reading of the same beam that does is taken, and only as a guess the collector asks back.
+
+The readings are built by hand (the decoder's beam is not reproducible on demand); the
+reader that judges them is the collector's own (`flows.collector.understood`).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flows.collector import CONFIRM_BELOW, confirmation_understood, understood
+from voice.stt import SpeechHints
+from voice.whisper_stt import ALTERNATIVE_CONFIDENCE, _accepted, _Heard
+
+
+def hints(field: str) -> SpeechHints:
+    return SpeechHints(expected=field, accepts=partial(understood, field))
+
+
+def test_the_best_reading_is_kept_when_it_answers() -> None:
+    heard = _Heard("Technical.", 0.8, None, (("Behavioral.", 0.7),))
+    assert _accepted(heard, hints("interview_type")) == heard
+
+
+def test_a_lower_reading_that_answers_is_taken_as_a_guess() -> None:
+    heard = _Heard("I make sun blows!", 0.8, None,
+                   (("I make some blows.", 0.7), ("A mix of both.", 0.6), ("Technical.", 0.5)))
+    taken = _accepted(heard, hints("interview_type"))
+    assert taken.text == "A mix of both."
+    assert taken.confidence <= ALTERNATIVE_CONFIDENCE < CONFIRM_BELOW  # asked back
+
+
+def test_a_role_reading_must_be_a_job_title() -> None:
+    heard = _Heard("I want to prepare for a game up engineer position.", 0.7, None,
+                   (("I want to prepare for a DevOps engineer position.", 0.6),))
+    taken = _accepted(heard, hints("role"))
+    assert taken.text == "I want to prepare for a DevOps engineer position."
+
+
+def test_when_no_reading_answers_the_best_one_stays() -> None:
+    heard = _Heard("Very good.", 0.2, None, (("Very good!", 0.1),))
+    assert _accepted(heard, hints("interview_type")) == heard
+
+
+def test_while_confirming_a_correction_must_be_recognisable() -> None:
+    confirming = SpeechHints(expected="role", confirming="make engineer",
+                             accepts=partial(confirmation_understood, "role"))
+    heard = _Heard("No, it's snake engineer.", 0.77, None,
+                   (("No, it's data engineer.", 0.6),))
+    assert _accepted(heard, confirming).text == "No, it's data engineer."
+    yes = _Heard("Yes.", 0.5, None, (("Yes!", 0.4),))
+    assert _accepted(yes, confirming) == yes
