@@ -65,10 +65,16 @@ _ROLES = ", ".join(TITLES[:40])
 FIELD_PROMPTS = {
     "readiness": "Are you ready to start? Yes, I'm ready.",
     "role": f"Which role are you preparing for? Roles: {_ROLES}.",
-    "interview_type": "Should the interview be technical, behavioral or mixed?",
+    "interview_type": (
+        "Would you like a technical, behavioral or mixed interview? Behavioral, please. "
+        "A technical one. Mixed."
+    ),
     "level": "Which level: intern, junior, mid-level or senior?",
     "techstack": f"Which technologies do you use? {_TECH}",
-    "amount": "How many questions would you like, from 1 to 30? I'd like 10 questions.",
+    "amount": (
+        "How many questions would you like, from one to thirty? One, two, three, four, five, "
+        "six, seven, eight, nine or ten questions."
+    ),
 }
 
 
