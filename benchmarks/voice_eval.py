@@ -469,16 +469,18 @@ async def evaluate(
     # core 0 of this shared machine
     async with ServerProcess(env, core=None, module="benchmarks.logged_server") as server:
         async with aiohttp.ClientSession() as http:
-            number = 0
             for family in families:
-                for speed, noise in conditions:
+                for index, (speed, noise) in enumerate(conditions):
+                    # which script a (voice, condition) gets depends on neither the other
+                    # families chosen nor their order: `--families` repeats a full run's
+                    # pairing (only 5 collectors a family: the pairing moves the figures)
+                    number = FAMILIES.index(family) * len(conditions) + index
                     script = SCRIPTS[number % len(SCRIPTS)]
                     chosen = [ANSWERS[(number + i) % len(ANSWERS)] for i in range(answers)]
                     runs.append(await run_one(
                         http, server.base, family, speed, noise, script, chosen,
                         f"eval-{number}-{time.time_ns()}",
                     ))
-                    number += 1
             timing = await latency(http, server, latency_repeats) if latency_repeats else {}
     heard_lines = collector_lines(server.log_path.read_text(errors="replace"))
     for run in runs:
