@@ -93,6 +93,10 @@ def test_finished_sentences(text: str) -> None:
         ("level", "i think i'm a", Words.UNFINISHED),
         ("level", "purple", Words.UNKNOWN),  # not a value: the silence decides
         ("amount", "could you repeat that", Words.FINISHED),  # a request the collector answers
+        ("amount", "10.", Words.FINISHED),  # Whisper's digits
+        ("amount", "I'd like 12", Words.FINISHED),
+        ("level", "Yes.", Words.FINISHED),  # the reply to a confirmation ("I heard senior…")
+        ("techstack", "No.", Words.FINISHED),
     ],
 )
 def test_collector_values(field: str, text: str, expected: Words) -> None:

@@ -75,7 +75,10 @@ class TurnPolicy:
     unknown_ms: int = 900  # adaptive: the silence that ends a turn the words cannot judge
     cap_ms: int = 3000  # adaptive: the silence that always ends a turn
     list_min_ms: int = 600  # adaptive: the minimum while the collector asks for a list
-    words_at_ms: int = 200  # adaptive: transcribe the turn so far after this much silence
+    # adaptive: transcribe the turn so far after this much silence. Whisper takes ~150 ms
+    # of CPU over an answer, so words started at 100 ms are in by about the minimum
+    # (README, "Turn-taking"); a dip inside the answer costs one decode that is dropped.
+    words_at_ms: int = 100
     # adaptive: finished words whose last word the recogniser scores below this are taken
     # as unfinished (`doubt_last_word`); None, the default: not used (README, "Whisper's
     # guessed last word": it holds finished answers heard through a call)
@@ -86,8 +89,8 @@ class TurnPolicy:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         if not 0 < self.min_silence_ms <= self.unknown_ms <= self.cap_ms:
             raise ValueError("need 0 < min_silence_ms <= unknown_ms <= cap_ms")
-        if self.fixed_ms <= 0:
-            raise ValueError("fixed_ms must be > 0")
+        if self.fixed_ms <= 0 or self.words_at_ms <= 0:
+            raise ValueError("fixed_ms and words_at_ms must be > 0")
 
     @property
     def longest_ms(self) -> int:
@@ -95,11 +98,14 @@ class TurnPolicy:
         return self.fixed_ms if self.mode == "fixed" else self.cap_ms
 
     @classmethod
-    def for_conversation(cls, kind: str, mode: str, fixed_ms: int) -> TurnPolicy:
+    def for_conversation(
+        cls, kind: str, mode: str, fixed_ms: int, words_at_ms: int = 100
+    ) -> TurnPolicy:
         """Interview answers get time to think; collector answers are short values."""
+        times = {"words_at_ms": words_at_ms, "min_silence_ms": 250}
         if kind == "collector":
-            return cls(mode, fixed_ms, min_silence_ms=250, unknown_ms=600, cap_ms=2000)
-        return cls(mode, fixed_ms, min_silence_ms=250, unknown_ms=900, cap_ms=3000)
+            return cls(mode, fixed_ms, unknown_ms=600, cap_ms=2000, **times)
+        return cls(mode, fixed_ms, unknown_ms=900, cap_ms=3000, **times)
 
 
 class EndOfTurn:
@@ -306,7 +312,7 @@ _LIST_CLOSED = re.compile(
     r"\b(?:second(?:ly)?|then|third(?:ly)?|finally|lastly|last|also|another)\b", re.IGNORECASE
 )
 _SENTENCE_END = re.compile(r"[.!?]\s*$")
-_WORD = re.compile(r"[a-z][a-z']*")
+_WORD = re.compile(r"[a-z0-9][a-z0-9']*")  # Whisper writes numbers in digits ("10.")
 _YES_NO_QUESTION = re.compile(
     r"^\s*(?:\w+[,:]\s+)?(?:do|did|does|have|has|are|is|were|was|can|could|would|will)\b",
     re.IGNORECASE,
@@ -330,6 +336,8 @@ def judge_words(text: str, hints: SpeechHints) -> Words:
     if words[-1] in _UNFINISHED_LAST or _UNFINISHED_TAIL.search(text):
         return Words.UNFINISHED
     if hints.expected in FIELDS:
+        if all(word in _SHORT_ANSWERS for word in words):  # "Yes." to "I heard senior. Right?"
+            return Words.FINISHED
         reading = read_message(hints.expected, text)
         return Words.UNKNOWN if reading.intent is Intent.INVALID else Words.FINISHED
     if _list_open(text):
