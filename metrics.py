@@ -43,6 +43,12 @@ TAKEN_BACK = Counter(
     "viva_turns_taken_back_total",
     "Answers the candidate went on with after the turn was taken, before its reply was heard",
 )
+SPECULATIVE_TRANSCRIPTS = Counter(
+    "viva_speculative_transcripts_total",
+    "Transcripts of a call's answer so far started at a pause (started), and those that "
+    "became the turn's words (used); the rest were dropped because the candidate went on",
+    ["outcome"],
+)
 DRAINING = Gauge("viva_draining", "1 while this instance drains after SIGTERM")
 LOOP_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 LOOP_LAG = Histogram(

@@ -99,6 +99,8 @@ class Settings:
     barge_in_ms: int = 400
     early_transcript_ms: int = 400  # 0: off. Transcribe after this much silence, speculatively
     end_of_turn: str = "adaptive"  # fixed: the silence windows above; adaptive: voice/end_of_turn
+    # adaptive: transcribe the turn so far after this much silence (voice/end_of_turn.py)
+    words_at_ms: int = 100
     streaming_replies: bool = True
     # Decode the caller's Opus in the event loop at 16 kHz, silent frames skipped
     # (voice/inbound.py): less CPU per call, but turn latency measured worse; off by default.
@@ -234,6 +236,7 @@ class Settings:
             ),
             limits=_limits(reader),
             end_of_turn=reader.choice("VIVA_END_OF_TURN", cls.end_of_turn, ("fixed", "adaptive")),
+            words_at_ms=reader.integer("VIVA_WORDS_AT_MS", cls.words_at_ms, 20, 2000),
         )
         if settings.providers == "openai" and not settings.openai_api_key:
             raise SettingsError("VIVA_PROVIDERS=openai needs OPENAI_API_KEY")

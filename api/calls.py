@@ -181,7 +181,9 @@ def call_config(
         if kind == "collector"
         else settings.vad_silence_ms_interview
     )
-    turns = TurnPolicy.for_conversation(kind, settings.end_of_turn, silence)
+    turns = TurnPolicy.for_conversation(
+        kind, settings.end_of_turn, silence, words_at_ms=settings.words_at_ms
+    )
     # The segmenter's own silence window is the longest a turn can stay open; in the
     # adaptive mode the end-of-turn decision usually ends it sooner (voice/end_of_turn.py).
     pause = turns.words_at_ms if turns.mode == "adaptive" else settings.early_transcript_ms

@@ -56,7 +56,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from flows.errors import FlowError
 from flows.transcripts import TranscriptService
-from metrics import BARGE_INS, TAKEN_BACK
+from metrics import BARGE_INS, SPECULATIVE_TRANSCRIPTS, TAKEN_BACK
 from voice.audio import Pcm
 from voice.conversation import Conversation, Said
 from voice.end_of_turn import EndOfTurn, TurnPolicy, VoiceEnd, is_backchannel
@@ -391,7 +391,7 @@ class Call:
             return
         heard = task.result()
         judged = self.end_of_turn.words(heard.text, covers_ms, heard.last_word_p)
-        log.debug("[%s] words so far %r (last word p %s): %s", self.id, heard.text,
+        log.info("[%s] words so far %r (last word p %s): %s", self.id, heard.text,
                   heard.last_word_p, judged.value)
 
     def _note_overlap(self) -> None:
@@ -490,6 +490,7 @@ class Call:
             if self._early is not None and self._early[0] >= voice_end_ms:
                 early = self._early[1]
                 self._early = None
+                SPECULATIVE_TRANSCRIPTS.labels("used").inc()
             self._drop_early()
             audio_start = now - (event.end_ms - start_ms) / 1000
             self._queue_answer(
@@ -552,6 +553,7 @@ class Call:
         start_ms = self._carry.audio_start_ms if self._carry else start_ms
         audio = self._heard_between(start_ms, self.vad.now_ms)
         task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
+        SPECULATIVE_TRANSCRIPTS.labels("started").inc()
         self.end_of_turn.expect_words(covers)
         task.add_done_callback(lambda done: self._words_ready(done, covers))
         self._early = (covers, task)
