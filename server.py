@@ -210,6 +210,9 @@ def offline_speech_config(settings: Settings) -> OfflineSpeechConfig:
         WhisperConfig(
             model_dir=Path(settings.whisper_model_dir) if settings.whisper_model_dir else None,
             concurrency=settings.whisper_concurrency,
+            # the end-of-turn decision doubts a short last word Whisper is unsure of
+            # (voice/end_of_turn.py, doubt_last_word): one more decoder pass per decode
+            last_word=True,
         ),
     )
 

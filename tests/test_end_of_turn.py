@@ -60,6 +60,8 @@ def first_done(turn: EndOfTurn, start_ms: int, step_ms: int = 20) -> Decision:
         "Well.",
         "So, um, well",
         "I'm not sure. Well,",
+        "The main problem was that.",  # "that" opening a clause Whisper closed
+        "What I like about it is that",
     ],
 )
 def test_unfinished_endings(text: str) -> None:
@@ -75,6 +77,9 @@ def test_unfinished_endings(text: str) -> None:
         "we measured it under load and it held",
         "We chose Postgres because it handles our joins really well.",
         "it handles our joins really well",
+        "I'd do that.",
+        # a list opened by "first" and closed by "and" (Whisper's "…, then" is often "and")
+        "First I would measure where the time goes and fix the worst part.",
     ],
 )
 def test_finished_sentences(text: str) -> None:
@@ -189,8 +194,29 @@ def test_only_a_finished_verdict_is_doubted_and_only_in_the_interview() -> None:
     assert first_done(turn, 2000, step_ms=10).silence_ms == 250
 
 
+def test_the_interview_doubts_only_a_short_last_word() -> None:
+    # Whisper's guesses at a cut-off word are short ("end", "too", "it", "N"); a long last
+    # word it is unsure of ("…on a queue." heard through a call) is not doubted
+    turn = interview()
+    turn.set_hints(ANSWER)
+    turn.voice(2000)
+    assert turn.words("So the cache sits in front of the database end.", covers_ms=2000,
+                      last_word_p=0.37) is Words.UNFINISHED
+    assert turn.words("My approach would be too.", covers_ms=2000,
+                      last_word_p=0.48) is Words.UNFINISHED
+    assert turn.words("I would put the slow work on a queue.", covers_ms=2000,
+                      last_word_p=0.06) is Words.FINISHED
+    # a short word misheard but not doubted much (0.53 through a call, for "queue")
+    assert turn.words("I would put the slow work on a cube.", covers_ms=2000,
+                      last_word_p=0.53) is Words.FINISHED
+    assert turn.words("Yes, I would do it.", covers_ms=2000, last_word_p=0.95) is Words.FINISHED
+    assert first_done(turn, 2000, step_ms=10).silence_ms == 250
+    assert doubt_last_word(Words.FINISHED, 0.2, ANSWER, last_word="queue") is Words.FINISHED
+    assert doubt_last_word(Words.FINISHED, 0.2, ANSWER, last_word="end") is Words.UNFINISHED
+
+
 def test_the_last_word_is_not_doubted_unless_the_policy_says_so() -> None:
-    turn = interview()  # the default policy: measured, not adopted
+    turn = EndOfTurn(replace(interview().policy, doubt_below=None))
     turn.voice(2000)
     assert turn.words("Mostly Python N.", covers_ms=2000, last_word_p=0.12) is Words.FINISHED
     assert first_done(turn, 2000, step_ms=10).silence_ms == 250

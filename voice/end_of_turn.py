@@ -79,9 +79,9 @@ class TurnPolicy:
     # of CPU over an answer, so words started at 100 ms are in by about the minimum
     # (README, "Turn-taking"); a dip inside the answer costs one decode that is dropped.
     words_at_ms: int = 100
-    # adaptive: finished words whose last word the recogniser scores below this are taken
-    # as unfinished (`doubt_last_word`); None, the default: not used (README, "Whisper's
-    # guessed last word": it holds finished answers heard through a call)
+    # adaptive: finished words whose last word is short (SHORT_WORD letters or fewer) and
+    # scored by the recogniser below this are taken as unfinished (`doubt_last_word`);
+    # None: not used. The interview uses DOUBTFUL_SHORT_WORD.
     doubt_below: float | None = None
 
     def __post_init__(self) -> None:
@@ -105,7 +105,9 @@ class TurnPolicy:
         times = {"words_at_ms": words_at_ms, "min_silence_ms": 250}
         if kind == "collector":
             return cls(mode, fixed_ms, unknown_ms=600, cap_ms=2000, **times)
-        return cls(mode, fixed_ms, unknown_ms=900, cap_ms=3000, **times)
+        return cls(
+            mode, fixed_ms, unknown_ms=900, cap_ms=3000, doubt_below=DOUBTFUL_SHORT_WORD, **times
+        )
 
 
 class EndOfTurn:
@@ -148,7 +150,11 @@ class EndOfTurn:
         ``last_word_p`` is the recogniser's own probability of its last word, if it has one."""
         judged = self._judge(text, self.hints)
         if self.policy.doubt_below is not None:
-            judged = doubt_last_word(judged, last_word_p, self.hints, self.policy.doubt_below)
+            words = _WORD.findall(text.lower())
+            judged = doubt_last_word(
+                judged, last_word_p, self.hints, self.policy.doubt_below,
+                last_word=words[-1] if words else "",
+            )
         self._words = (covers_ms, judged, text)
         self.no_words(covers_ms)
         return judged
@@ -206,6 +212,13 @@ class EndOfTurn:
 # Python N." or "…would be to, um" as "…would be too.". The threshold was chosen on the
 # tuning voices of benchmarks/smart_turn_eval.py (README, "Whisper's guessed last word").
 DOUBTFUL_LAST_WORD = 0.6
+# Its guesses are short words ("end", "too", "it", "up", "N"): doubting only those keeps
+# a finished answer whose long last word Whisper spells only thanks to the prompt
+# ("…on a queue." at 0.06 through a call) from waiting for the cap. Chosen on the tuning
+# voices and phrasings of the turn-taking benchmark, through Opus (README, "Turn-taking"):
+# 0.7 caught more cut-off phrases but held "…on a cube." (0.53, for "queue") to the cap.
+SHORT_WORD = 4  # letters
+DOUBTFUL_SHORT_WORD = 0.5
 
 
 def doubt_last_word(
@@ -213,9 +226,11 @@ def doubt_last_word(
     last_word_p: float | None,
     hints: SpeechHints,
     below: float = DOUBTFUL_LAST_WORD,
+    last_word: str | None = None,
 ) -> Words:
     """FINISHED words become UNFINISHED when their last word is a doubtful guess.
 
+    With `last_word` given, only a short one (SHORT_WORD letters or fewer) is doubted.
     Only interview answers: a value the collector's field accepts ("Senior.") is finished
     whatever the recogniser thinks of it, and a slow "senior" would otherwise wait for
     the cap."""
@@ -224,6 +239,7 @@ def doubt_last_word(
         and last_word_p is not None
         and last_word_p < below
         and hints.expected not in FIELDS
+        and (last_word is None or len(last_word) <= SHORT_WORD)
     ):
         return Words.UNFINISHED
     return judged
@@ -299,6 +315,8 @@ _UNFINISHED_LAST = frozenset((*_CONJUNCTIONS, *_FILLERS, *_ARTICLES, *_PREPOSITI
 _UNFINISHED_TAIL = re.compile(
     r"(?:,|;|:|-|–|—|\.\.\.|…)\s*$|\b(?:such as|for example|for instance|and then|"
     r"as well as|in order to|rather than|the first|the second)\s*[.!?]?\s*$"
+    # "the problem is that": "that" opening a clause, not a demonstrative ("I'd do that.")
+    r"|\b(?:is|was|be|are|were|means?|think|thought|said|says)\s+that\s*[.!?]?\s*$"
     # "well" opening a clause is a filler ("Well…", "um, well"); "it went really well." is not
     r"|(?:^|[,.;:!?]|\b(?:um|uh|oh|so|and|but))\s*well\s*[.!?]?\s*$",
     re.IGNORECASE,
@@ -308,8 +326,9 @@ _LIST_OPENED = re.compile(
     r"\b(?:first(?:ly)?|(?:two|three|four|a few|several) (?:things|reasons|ways|steps|points))\b",
     re.IGNORECASE,
 )
-_LIST_CLOSED = re.compile(
-    r"\b(?:second(?:ly)?|then|third(?:ly)?|finally|lastly|last|also|another)\b", re.IGNORECASE
+_LIST_CLOSED = re.compile(  # "and": Whisper often hears "…, then fix it" as "… and fix it"
+    r"\b(?:second(?:ly)?|then|third(?:ly)?|finally|lastly|last|also|another|and)\b",
+    re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?]\s*$")
 _WORD = re.compile(r"[a-z0-9][a-z0-9']*")  # Whisper writes numbers in digits ("10.")
