@@ -39,19 +39,55 @@ COMPLETE = (
     "I write a small failing test first, then change the code until it passes.",
     "I would look at the logs and the metrics around the time it broke.",
 )
-PAUSED = (
+PAUSED = (  # the first six are the ones the end-of-turn rules were written on
     ("I think the key point is", "keeping the data consistent across services."),
     ("First I would put a queue in front and then", "add more workers when it grows."),
     ("We chose Postgres because", "it handles our joins really well."),
     ("So the cache sits in front of the database and", "we expire entries after a minute."),
     ("My approach would be to, um", "measure first and then optimise."),
     ("I would split the service into", "smaller parts that deploy on their own."),
+    ("The main problem was that the", "reports took hours to build."),
+    ("I would start by looking at", "the slowest queries in the logs."),
+    ("We kept the old API running while", "clients moved to the new one."),
+    ("For that I'd probably use a", "message broker such as Kafka."),
+    ("It depends on how many users and", "how often they write."),
+    ("The tricky part is, uh", "handling retries without duplicates."),
+    ("I'd add an index on the", "user id and the created date."),
+    ("We solved it with", "a nightly job that cleans up."),
+)
+# Never used while writing or tuning the rules: only in the held-out run.
+PAUSED_HELD_OUT = (
+    ("What I learned from that project is", "to ship smaller changes."),
+    ("The first thing I'd check is whether", "the disk is full."),
+    ("Our team usually reviews every change before", "it is merged."),
+    ("I'd rather keep it simple with", "one database for now."),
+    ("In my last role I was responsible for", "the billing service."),
+    ("To be honest I haven't used it much, but", "I know the basics."),
+    ("The service would read from the queue, then", "write the results back."),
+    ("We measured the latency at", "the ninety ninth percentile."),
+    ("When the load grows we", "add replicas behind the balancer."),
+    ("I would talk to the team and, um", "agree on a plan together."),
 )
 SHORT = (
     ("Well, um", "about five years."),
     ("Mostly Python and", "some Go."),
     ("I'd say", "the second one."),
 )
+# What a collector field expects, said as a value ("Senior.", "Ten.", "Yes, I'm ready."),
+# in the order the collector asks.
+COLLECTOR_VALUES = (
+    ("readiness", "Yes, I'm ready."),
+    ("role", "Backend developer."),
+    ("interview_type", "Technical."),
+    ("level", "Senior."),
+    ("techstack", "Python and Postgres."),
+    ("amount", "Ten."),
+    ("confirmation", "Yes."),  # when the collector asks "I heard …, right?"
+)
+# one word or three
+VALUE_FIELDS = frozenset({"readiness", "interview_type", "level", "amount", "confirmation"})
+BACKCHANNELS = ("Mm-hm.", "Okay.", "Right.", "Yeah.")
+INTERRUPTIONS = ("Sorry, could you repeat that?", "Sorry, can you say that again?")
 
 
 @dataclass(frozen=True)
@@ -168,3 +204,42 @@ def answer_set(count: int, seed: int = 7, held_out_share: float = 0.25) -> list[
             pause = 0.8
         spoken.append(render(kind, voice, parts, pause, noise, seed + index))
     return spoken
+
+
+def planned_set(
+    complete: int, paused: int, short: int, seed: int = 7, held_out: bool = False
+) -> list[Spoken]:
+    """Answers by kind, for the turn-taking benchmark.
+
+    Complete answers come in pairs, the same words in the same voice once quiet and once
+    with noise 25-35 dB below the voice, so that the noise's effect on the end of turn is
+    a paired difference. Paused answers alternate 1.5 s and 2.5 s pauses, a third with
+    noise. `held_out`: the held-out voice and the held-out phrasings only.
+    """
+    rng = random.Random(seed)
+    voices = [v for v in TUNING_VOICES if v.startswith("piper") or espeak_available()]
+    if held_out:
+        voices = [HELD_OUT] if espeak_available() else voices
+    phrasings = PAUSED_HELD_OUT if held_out else PAUSED
+    spoken: list[Spoken] = []
+    for index in range(complete // 2):
+        voice, text = rng.choice(voices), (COMPLETE[index % len(COMPLETE)],)
+        spoken.append(render("complete", voice, text, 0.0, None, seed + index))
+        noise_db = rng.uniform(25, 35)
+        spoken.append(render("complete", voice, text, 0.0, noise_db, seed + index))
+    offset = rng.randrange(len(phrasings))
+    for index in range(paused):
+        parts = phrasings[(offset + index) % len(phrasings)]
+        noise = rng.uniform(25, 35) if index % 3 == 2 else None
+        pause = 1.5 if index % 2 else 2.5
+        spoken.append(render("paused", rng.choice(voices), parts, pause, noise, seed + 100 + index))
+    for index in range(short):
+        parts = SHORT[index % len(SHORT)]
+        spoken.append(render("short", rng.choice(voices), parts, 0.8, None, seed + 200 + index))
+    rng.shuffle(spoken)
+    return spoken
+
+
+def spoken_value(kind: str, text: str, voice: str, seed: int = 0) -> Spoken:
+    """A collector value, a backchannel or an interruption: one piece, no noise."""
+    return render(kind, voice, (text,), 0.0, None, seed)

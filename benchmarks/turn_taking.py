@@ -1,11 +1,20 @@
 """Turn-taking: does Viva wait out thinking pauses and take finished answers quickly?
 
-An aiortc caller (this process, core 1; loopback only, no STUN) plays generated answers
-(benchmarks/answers.py: complete, paused 1.5 s / 2.5 s after an unfinished phrase, short
-with a 0.8 s pause; Piper joe at 0.9–1.2 and espeak-ng voices; a third with noise 25–35 dB
-below the voice) into real interview calls of a server (core 0) running the offline
-providers: pocketsphinx speech-to-text, the rule-based interviewer, Piper speech. The same
-answers are played with VIVA_END_OF_TURN=fixed and =adaptive, one after the other.
+An aiortc caller (this process, core 1; loopback only, no STUN) plays generated speech
+(benchmarks/answers.py) into real calls of a server (core 0) running the offline
+providers: Whisper tiny.en speech-to-text, the rule-based interviewer, Piper speech. The
+same speech is played in each mode, one mode after the other (`--modes fixed adaptive`;
+`adaptive:200` is the adaptive mode with the words asked for after 200 ms of silence,
+VIVA_WORDS_AT_MS, to compare).
+
+Sections (`--sections`):
+
+* interview: complete answers (in pairs: quiet, and the same with noise 25-35 dB below
+  the voice), answers with a 1.5 s or 2.5 s thinking pause after an unfinished phrase,
+  short answers with a 0.8 s pause;
+* collector: collector calls given their values ("Yes, I'm ready.", "Senior.", "Ten.");
+* overlap: while a reply plays, a backchannel ("Mm-hm.", "Okay.", "Right.", "Yeah.") or
+  an interruption ("Sorry, could you repeat that?").
 
 Per answer, from the caller's clock (CLOCK_MONOTONIC, shared with the server):
 
@@ -15,13 +24,16 @@ Per answer, from the caller's clock (CLOCK_MONOTONIC, shared with the server):
 * end of turn: the last voiced frame of the answer left the microphone → the server's
   "speech end" event arrived (includes ~80 ms of aiortc's inbound jitter buffer and the
   event's trip back);
-* voice to voice: the same start → the first audible frame of the reply arrived.
+* voice to voice: the same start → the first audible frame of the reply arrived;
+* overlaps (benchmarks/turn_cases.py): held, cut (barge-in), and for interruptions the
+  time from their first voiced frame to the reply going quiet at the caller.
 
-It also times the decision itself (EndOfTurn.decide per 20 ms frame plus judge_words per
-pause, in this process) as a share of one core per call.
+It also reads the server's speculative transcripts (started, used) and its CPU per
+interview answer, and times the decision itself (EndOfTurn.decide per 20 ms frame plus
+judge_words per pause, in this process) as a share of one core per call.
 
-Run: python -m benchmarks.turn_taking [--answers 15] [--modes fixed adaptive]
-     [--held-out-share 1.0 --seed 11]  (answers in the held-out voice only)
+Run: python -m benchmarks.turn_taking [--complete 12 --paused 24 --short 4]
+     [--modes fixed adaptive] [--held-out]  (the held-out voice and phrasings only)
 """
 
 from __future__ import annotations
@@ -29,160 +41,131 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import aiohttp
-import numpy as np
 
-from benchmarks.answers import HELD_OUT, Spoken, answer_set
-from benchmarks.common import RESULTS, ServerProcess, percentile, pin_to_core, report
+from benchmarks.answers import (
+    BACKCHANNELS,
+    COLLECTOR_VALUES,
+    COMPLETE,
+    HELD_OUT,
+    INTERRUPTIONS,
+    TUNING_VOICES,
+    VALUE_FIELDS,
+    Spoken,
+    espeak_available,
+    planned_set,
+    spoken_value,
+)
+from benchmarks.common import (
+    METRICS_AUTH,
+    RESULTS,
+    ServerProcess,
+    cpu_seconds,
+    percentile,
+    pin_to_core,
+    report,
+)
+from benchmarks.turn_cases import PATIENCE_S, Outcome, answer, overlap, packets, settled
 from benchmarks.voice import (
-    FRAME,
-    RATE,
-    VOICED_RMS,
     Answer,
     BenchCaller,
     OtherLoad,
     call_url,
     fmt,
     greeted,
-    is_event,
-    opus_packets,
     silence_packet,
     start_interview,
 )
-from voice.audio import resample_pcm
 from voice.end_of_turn import EndOfTurn, TurnPolicy, judge_words
 from voice.stt import SpeechHints
 
+OVERLAP_KINDS = ("backchannel", "interruption")
 ANSWERS_PER_CALL = 12  # an interview has at most 30 questions; splits use some up
-PATIENCE_S = 240  # a busy machine can take minutes over a reply; a stuck one fails the run
-TIMELINE_SLACK_MS = 300  # how far the server's last voiced frame may be from the caller's
+Said = tuple[Spoken, Answer]
 
 
-@dataclass
-class Outcome:
-    mode: str
-    kind: str
-    voice: str
-    noise_db: float | None
-    pause_s: float
-    turns: int
-    end_of_turn_ms: float | None
-    voice_to_voice_ms: float | None
-    heard: list[str]
-    server_silence_ms: float | None = None  # audio time the server waited (its own clock)
-    reason: str = ""
-    taken_back: int = 0  # turns taken, then taken back when the candidate went on
-    vad_silence_ms: float | None = None  # the same, from the VAD's last "voiced" frame
-
-    @property
-    def split(self) -> bool:
-        return self.turns > 1
+def encode(spoken: Sequence[Spoken]) -> list[Said]:
+    return [(s, packets(s)) for s in spoken]
 
 
-def packets(spoken: Spoken) -> Answer:
-    pcm = resample_pcm(spoken.pcm, 16000, RATE)
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    frames = samples[: len(samples) // FRAME * FRAME].reshape(-1, FRAME)
-    level = np.sqrt((frames**2).mean(axis=1))
-    # with noise, "voiced" means clearly above the noise floor of the edges
-    floor = max(VOICED_RMS, 4 * float(np.median(level[:10])))
-    loud = np.flatnonzero(level > floor)
-    return Answer(tuple(opus_packets(pcm)), int(loud[-1]) + 1 if len(loud) else 0)
+def mode_env(mode: str) -> dict[str, str]:
+    """`fixed`, `adaptive`, or `adaptive:<words_at_ms>`."""
+    name, _, words_at = mode.partition(":")
+    env = {"VIVA_END_OF_TURN": name}
+    if words_at:
+        env["VIVA_WORDS_AT_MS"] = words_at
+    return env
 
 
-def onset_frames(spoken: Spoken) -> int:
-    """20 ms frames from the start of the answer's audio to its first voiced frame."""
-    samples = np.frombuffer(spoken.pcm, dtype="<i2").astype(np.float64)
-    frame = 320  # 20 ms at 16 kHz
-    level = np.sqrt((samples[: len(samples) // frame * frame].reshape(-1, frame) ** 2).mean(1))
-    floor = max(VOICED_RMS, 4 * float(np.median(level[:10])))
-    loud = np.flatnonzero(level > floor)
-    return int(loud[0]) if len(loud) else 0
+async def speculative(http: aiohttp.ClientSession, base: str) -> dict[str, float]:
+    """The server's viva_speculative_transcripts_total, by outcome."""
+    async with http.get(f"{base}/metrics", headers=METRICS_AUTH) as response:
+        text = await response.text()
+    counts: dict[str, float] = {}
+    for outcome, value in re.findall(
+        r'^viva_speculative_transcripts_total\{[^}]*outcome="(\w+)"[^}]*\} (\S+)$', text, re.M
+    ):
+        counts[outcome] = counts.get(outcome, 0.0) + float(value)
+    return counts
 
 
-def past(caller: BenchCaller, event: dict[str, Any]) -> int:
-    return next(i for i, e in enumerate(caller.events) if e is event) + 1
-
-
-async def play(caller: BenchCaller, spoken: Spoken, answer: Answer, mode: str) -> Outcome:
-    mark = len(caller.events)
-    ends = len(caller.packet_mic.speech_ends)
-    caller.packet_mic.say(answer)
-    # PacketMic has no event for "sent"; it is polled at the frame rate
-    while not caller.packet_mic.quiet or len(caller.packet_mic.speech_ends) <= ends:  # noqa: ASYNC110
-        await asyncio.sleep(0.02)
-    speech_end = caller.packet_mic.speech_ends[ends]
-    # The answer is over when the server has ended a turn at its last voiced frame (on the
-    # audio timeline, which a busy machine's lag does not shift) and replied to it.
-    # The two timelines start apart (the first packets go out before the connection is
-    # up): the server's onset of this answer against the caller's aligns them.
-    start = await caller.wait_for(is_event("speech", event="start"), PATIENCE_S, after=mark)
-    said_ms = caller.packet_mic.said_ms[-1] + onset_frames(spoken) * 20
-    voiced_end_ms = caller.packet_mic.speech_end_ms[ends] + start["onset_ms"] - said_ms
-    final = await caller.wait_for(
-        lambda e: e["type"] == "speech"
-        and e["event"] == "end"
-        and e.get("voice_end_ms", 0) >= voiced_end_ms - TIMELINE_SLACK_MS,
-        PATIENCE_S,
-        after=mark,
-    )
-    after = past(caller, final)
-    await caller.wait_for(
-        lambda e: e["type"] in ("assistant_done", "error", "completed"), PATIENCE_S, after=after
-    )
-    await caller.wait_for(lambda e: e["type"] == "state" and e["state"] == "listening", PATIENCE_S,
-                          after=after)
-    heard = [e["text"] for e in caller.of_type("user_transcript", after=mark)]
-    continued = caller.of_type("continued", after=mark)
-    taken_back = len(continued)
-    withdrawn = sum(1 for e in continued if e.get("taken_back"))  # lines shown, then withdrawn
-    reply = caller.first_loud_after(speech_end)
-    return Outcome(
-        mode,
-        spoken.kind,
-        spoken.voice,
-        spoken.noise_db,
-        spoken.pause_s,
-        len(heard) - withdrawn,
-        (final["_at"] - speech_end) * 1000,
-        (reply - speech_end) * 1000 if reply else None,
-        heard,
-        final.get("voice_silence_ms", final.get("silence_ms")),
-        final.get("reason", ""),
-        taken_back,
-        final.get("silence_ms"),
-    )
-
-
-async def run_mode(mode: str, spoken: list[Spoken], encoded: list[Answer]) -> list[Outcome]:
+async def run_mode(mode: str, sets: dict[str, Any]) -> tuple[list[Outcome], dict[str, Any]]:
     outcomes: list[Outcome] = []
+    costs: dict[str, Any] = {"mode": mode}
     with tempfile.TemporaryDirectory(prefix="viva-bench-turns-") as folder:
         env = {
             "VIVA_PROVIDERS": "offline",
-            "VIVA_END_OF_TURN": mode,
             "VIVA_RTC_HOST_ADDRESSES": "127.0.0.1",
             "VIVA_DATA_DIR": folder,
             "DATABASE_URL": "",
+            **mode_env(mode),
         }
-        log_path = RESULTS / f"turn_taking-{mode}-server.log"
+        log_path = RESULTS / f"turn_taking-{mode.replace(':', '-')}-server.log"
         async with ServerProcess(env, log_path=log_path) as server, aiohttp.ClientSession() as http:
             with OtherLoad(server.pid) as other:
-                for first in range(0, len(spoken), ANSWERS_PER_CALL):
-                    chunk = slice(first, first + ANSWERS_PER_CALL)
-                    outcomes += await one_call(
-                        http, server.base, mode, spoken[chunk], encoded[chunk]
-                    )
+                interview: list[Said] = sets["interview"]
+                cpu = cpu_seconds(server.pid)
+                for first in range(0, len(interview), ANSWERS_PER_CALL):
+                    chunk = interview[first : first + ANSWERS_PER_CALL]
+                    outcomes += await interview_call(http, server.base, mode, chunk)
+                if interview:
+                    costs["cpu_s_per_answer"] = (cpu_seconds(server.pid) - cpu) / len(interview)
+                    costs["speculative"] = await speculative(http, server.base)
+                    costs["answers"] = len(interview)
+                for values in sets["collector"]:
+                    outcomes += await collector_call(http, server.base, mode, values)
+                overlaps: list[tuple[Said, Said]] = sets["overlap"]
+                for first in range(0, len(overlaps), ANSWERS_PER_CALL):
+                    chunk_overlaps = overlaps[first : first + ANSWERS_PER_CALL]
+                    outcomes += await overlap_call(http, server.base, mode, chunk_overlaps)
+            costs["other_load"] = other.share
             print(f"  other load during {mode}: {other.share * 100:.0f} % of a core")
-    return outcomes
+    return outcomes, costs
 
 
-async def one_call(
-    http: aiohttp.ClientSession, base: str, mode: str, spoken: list[Spoken], encoded: list[Answer]
+def show(outcome: Outcome) -> None:
+    extra = ""
+    if outcome.kind in ("backchannel", "interruption"):
+        extra = (f"held={outcome.held} cut={outcome.barged_in} "
+                 f"stop heard={fmt(outcome.stop_heard_ms)} ms ")
+    print(
+        f"  {outcome.mode:12} {outcome.kind:16} {outcome.voice:18} turns={outcome.turns} "
+        f"taken back={outcome.taken_back} {extra}"
+        f"eot={fmt(outcome.end_of_turn_ms)} ms (server waited "
+        f"{fmt(outcome.server_silence_ms)} ms: {outcome.reason})  {outcome.heard}",
+        flush=True,
+    )
+
+
+async def interview_call(
+    http: aiohttp.ClientSession, base: str, mode: str, said: list[Said]
 ) -> list[Outcome]:
     user = f"bench-turns-{random.randrange(1 << 30)}"
     session = await start_interview(http, base, user, 30)
@@ -190,17 +173,62 @@ async def one_call(
     outcomes: list[Outcome] = []
     try:
         await greeted(caller, PATIENCE_S)
-        for said, answer in zip(spoken, encoded, strict=True):
+        for spoken, encoded in said:
             await asyncio.sleep(0.5)
-            outcome = await play(caller, said, answer, mode)
+            outcome = await answer(caller, spoken, encoded, mode)
             outcomes.append(outcome)
-            print(
-                f"  {mode:8} {outcome.kind:8} {outcome.voice:18} turns={outcome.turns} "
-                f"taken back={outcome.taken_back} "
-                f"eot={fmt(outcome.end_of_turn_ms)} ms (server waited "
-                f"{fmt(outcome.server_silence_ms)} ms: {outcome.reason})  {outcome.heard}",
-                flush=True,
-            )
+            show(outcome)
+    finally:
+        await caller.hang_up()
+    return outcomes
+
+
+async def collector_call(
+    http: aiohttp.ClientSession, base: str, mode: str, values: dict[str, Said]
+) -> list[Outcome]:
+    """One collector, given the value of whichever field it asks for (and "Yes." when it
+    asks to confirm one it heard), until it completes."""
+    user = f"bench-turns-{random.randrange(1 << 30)}"
+    async with http.post(f"{base}/api/collector/start", json={"user_id": user}) as response:
+        session = (await response.json())["collector_session_id"]
+    url = f"{base.replace('http', 'ws', 1)}/api/collector/sessions/{session}/call?user_id={user}"
+    caller = BenchCaller(http, url, silence_packet())
+    outcomes: list[Outcome] = []
+    try:
+        await greeted(caller, PATIENCE_S)
+        expected, asked = "readiness", ""
+        for _ in range(2 * len(values)):
+            said = values["confirmation" if asked.startswith("I heard") else expected]
+            await asyncio.sleep(0.5)
+            outcome = await answer(caller, *said, mode)
+            outcomes.append(outcome)
+            show(outcome)
+            if caller.of_type("completed"):
+                break
+            turns = caller.of_type("turn")
+            expected = (turns[-1].get("expected_field") if turns else None) or expected
+            done = caller.of_type("assistant_done")
+            asked = done[-1]["text"] if done else ""
+    finally:
+        await caller.hang_up()
+    return outcomes
+
+
+async def overlap_call(
+    http: aiohttp.ClientSession, base: str, mode: str, overlaps: list[tuple[Said, Said]]
+) -> list[Outcome]:
+    user = f"bench-turns-{random.randrange(1 << 30)}"
+    session = await start_interview(http, base, user, 30)
+    caller = BenchCaller(http, call_url(base, session, user), silence_packet())
+    outcomes: list[Outcome] = []
+    try:
+        await greeted(caller, PATIENCE_S)
+        for trigger, over in overlaps:
+            await asyncio.sleep(0.5)
+            outcome = await overlap(caller, trigger, over, mode)
+            outcomes.append(outcome)
+            show(outcome)
+            await settled(caller)
     finally:
         await caller.hang_up()
     return outcomes
@@ -226,19 +254,23 @@ def decision_cpu_share(seconds: float = 20.0) -> float:
     return (time.process_time() - start) / seconds
 
 
-def summary_rows(outcomes: list[Outcome], modes: list[str]) -> list[list[Any]]:
+TURN_GROUPS: list[tuple[str, Callable[[Outcome], bool]]] = [
+    ("complete", lambda o: o.kind == "complete"),
+    ("complete, quiet", lambda o: o.kind == "complete" and o.noise_db is None),
+    ("complete, noise 25–35 dB", lambda o: o.kind == "complete" and o.noise_db is not None),
+    ("paused 1.5 s", lambda o: o.kind == "paused" and o.pause_s == 1.5),
+    ("paused 2.5 s", lambda o: o.kind == "paused" and o.pause_s == 2.5),
+    ("paused, all", lambda o: o.kind == "paused"),
+    ("short, 0.8 s pause", lambda o: o.kind == "short"),
+    ("collector values", lambda o: o.kind.removeprefix("value:") in VALUE_FIELDS),
+    ("collector role, stack", lambda o: o.kind in ("value:role", "value:techstack")),
+]
+
+
+def turn_rows(outcomes: list[Outcome], modes: list[str]) -> list[list[Any]]:
     rows: list[list[Any]] = []
-    groups: list[tuple[str, Any]] = [
-        ("complete", lambda o: o.kind == "complete"),
-        ("complete, quiet", lambda o: o.kind == "complete" and o.noise_db is None),
-        ("complete, noise 25–35 dB", lambda o: o.kind == "complete" and o.noise_db is not None),
-        ("paused 1.5 / 2.5 s", lambda o: o.kind == "paused"),
-        ("short, 0.8 s pause", lambda o: o.kind == "short"),
-        (f"held-out voice ({HELD_OUT})", lambda o: o.voice == HELD_OUT),
-        ("all", lambda o: True),
-    ]
     for mode in modes:
-        for name, chosen in groups:
+        for name, chosen in TURN_GROUPS:
             group = [o for o in outcomes if o.mode == mode and chosen(o)]
             if not group:
                 continue
@@ -260,45 +292,126 @@ def summary_rows(outcomes: list[Outcome], modes: list[str]) -> list[list[Any]]:
                     fmt(percentile(v2v, 50)),
                 ]
             )
+        shift = noise_shift(outcomes, mode)
+        if shift:
+            rows.append([mode, "noise − quiet, same answer (paired)", len(shift), "", "",
+                         fmt(percentile(shift, 50)), fmt(percentile(shift, 90)), "", ""])
     return rows
+
+
+def noise_shift(outcomes: list[Outcome], mode: str) -> list[float]:
+    """End of turn with noise minus without, for each complete answer played both ways."""
+    quiet = {(o.voice, o.text): o for o in outcomes
+             if o.mode == mode and o.kind == "complete" and o.noise_db is None}
+    return [
+        o.end_of_turn_ms - quiet[(o.voice, o.text)].end_of_turn_ms  # type: ignore[operator]
+        for o in outcomes
+        if o.mode == mode and o.kind == "complete" and o.noise_db is not None
+        and (o.voice, o.text) in quiet and o.end_of_turn_ms is not None
+        and quiet[(o.voice, o.text)].end_of_turn_ms is not None
+    ]
+
+
+def overlap_rows(outcomes: list[Outcome], modes: list[str]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for mode in modes:
+        backchannels = [o for o in outcomes if o.mode == mode and o.kind == "backchannel"]
+        if backchannels:
+            cut = sum(o.barged_in for o in backchannels)
+            share = f"{cut} ({cut / len(backchannels) * 100:.0f} %)"
+            held = sum(o.held for o in backchannels)
+            rows.append([mode, "backchannel", len(backchannels), held, share, "", "", ""])
+        stops = [o for o in outcomes if o.mode == mode and o.kind == "interruption"]
+        if stops:
+            cut = sum(o.barged_in for o in stops)
+            heard = [o.stop_heard_ms for o in stops if o.barged_in and o.stop_heard_ms is not None]
+            event = [o.stop_event_ms for o in stops if o.stop_event_ms is not None]
+            within = sum(1 for o in stops if o.barged_in and (o.stop_heard_ms or 1e9) <= 400)
+            rows.append([mode, "interruption", len(stops), sum(o.held for o in stops),
+                         f"{cut} ({cut / len(stops) * 100:.0f} %)",
+                         f"{within} ({within / len(stops) * 100:.0f} %)",
+                         f"{fmt(percentile(heard, 50))} / {fmt(percentile(heard, 90))}",
+                         fmt(percentile(event, 50))])
+    return rows
+
+
+def build_sets(args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    voices = [v for v in TUNING_VOICES if v.startswith("piper") or espeak_available()]
+    if args.held_out and espeak_available():
+        voices = [HELD_OUT]
+    sets: dict[str, Any] = {"interview": [], "collector": [], "overlap": []}
+    if "interview" in args.sections:
+        sets["interview"] = encode(
+            planned_set(args.complete, args.paused, args.short, args.seed, args.held_out)
+        )
+    if "collector" in args.sections:
+        for number in range(args.collectors):
+            voice = voices[number % len(voices)]
+            said = encode([
+                spoken_value(f"value:{name}", text, voice, args.seed + number)
+                for name, text in COLLECTOR_VALUES
+            ])
+            sets["collector"].append(
+                {name: one for (name, _), one in zip(COLLECTOR_VALUES, said, strict=True)}
+            )
+    if "overlap" in args.sections:
+        says = [("backchannel", t) for t in BACKCHANNELS] * args.overlap_rounds
+        says += [("interruption", t) for t in INTERRUPTIONS] * args.overlap_rounds
+        rng.shuffle(says)
+        for index, (kind, text) in enumerate(says):
+            voice = rng.choice(voices)
+            trigger = spoken_value("complete", COMPLETE[index % len(COMPLETE)], voice)
+            sets["overlap"].append(
+                (encode([trigger])[0], encode([spoken_value(kind, text, voice, index)])[0])
+            )
+    return sets
 
 
 async def run(args: argparse.Namespace) -> None:
     pin_to_core(1)
     random.seed(3)
-    print("generating answers…", flush=True)
-    spoken = answer_set(args.answers, seed=args.seed, held_out_share=args.held_out_share)
-    encoded = [packets(s) for s in spoken]
+    print("generating speech…", flush=True)
+    sets = build_sets(args)
     outcomes: list[Outcome] = []
+    costs: list[dict[str, Any]] = []
     for mode in args.modes:
-        outcomes += await run_mode(mode, spoken, encoded)
+        found, cost = await run_mode(mode, sets)
+        outcomes += found
+        costs.append(cost)
     cpu = decision_cpu_share()
+    name = "turn_taking-held_out" if args.held_out else "turn_taking"
     print(
-        "\nTurn-taking, offline providers (pocketsphinx, rule-based interviewer, Piper); "
+        "\nTurn-taking, offline providers (Whisper tiny.en, rule-based interviewer, Piper); "
         "end of turn = caller's last voiced frame → server's end of turn\n"
     )
     report(
-        "turn_taking" if args.held_out_share < 1 else "turn_taking-held_out",
-        [
-            "mode",
-            "answers",
-            "n",
-            "split",
-            "taken back",
-            "end of turn p50 ms",
-            "p90 ms",
-            "server's wait from the voice's end p50 / p90 ms",
-            "voice to voice p50 ms",
-        ],
-        summary_rows(outcomes, args.modes),
+        name,
+        ["mode", "answers", "n", "split", "taken back", "end of turn p50 ms", "p90 ms",
+         "server's wait from the voice's end p50 / p90 ms", "voice to voice p50 ms"],
+        turn_rows(outcomes, args.modes),
         {
             "decision_cpu_share": cpu,
-            "answers": [
-                {k: v for k, v in asdict(s).items() if k != "pcm"} for s in spoken
-            ],
+            "costs": costs,
             "outcomes": [asdict(o) for o in outcomes],
         },
     )
+    if sets["overlap"]:
+        print()
+        report(
+            f"{name}-overlap",
+            ["mode", "said over the reply", "n", "held", "cut (barge-in)",
+             "cut within 400 ms", "onset → reply quiet p50 / p90 ms", "onset → held event p50 ms"],
+            overlap_rows(outcomes, args.modes),
+            {"outcomes": [asdict(o) for o in outcomes if o.kind in OVERLAP_KINDS]},
+        )
+    for cost in costs:
+        if "speculative" in cost:
+            started = cost["speculative"].get("started", 0.0)
+            used = cost["speculative"].get("used", 0.0)
+            print(f"  {cost['mode']}: server CPU {cost['cpu_s_per_answer'] * 1000:.0f} ms per "
+                  f"interview answer; speculative transcripts {started / cost['answers']:.2f} per "
+                  f"answer, {used / cost['answers']:.2f} used")
     print(f"\nthe decision itself: {cpu * 100:.3f} % of a core per call")
 
 
@@ -306,15 +419,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--answers", type=int, default=15)
+    parser.add_argument("--complete", type=int, default=12, help="complete answers (pairs)")
+    parser.add_argument("--paused", type=int, default=24)
+    parser.add_argument("--short", type=int, default=4)
+    parser.add_argument("--collectors", type=int, default=3, help="collector calls")
+    parser.add_argument("--overlap-rounds", type=int, default=2,
+                        help="each backchannel and interruption this many times")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument(
-        "--held-out-share", type=float, default=0.25,
-        help="share of answers in the held-out voice (1.0: a held-out-only run)",
-    )
-    parser.add_argument(
-        "--modes", nargs="+", choices=("fixed", "adaptive"), default=["fixed", "adaptive"]
-    )
+    parser.add_argument("--held-out", action="store_true",
+                        help="the held-out voice and the held-out phrasings only")
+    parser.add_argument("--sections", nargs="+", choices=("interview", "collector", "overlap"),
+                        default=["interview", "collector", "overlap"])
+    parser.add_argument("--modes", nargs="+", default=["fixed", "adaptive"],
+                        help="fixed, adaptive, or adaptive:<VIVA_WORDS_AT_MS>")
     asyncio.run(run(parser.parse_args()))
 
 
