@@ -116,7 +116,9 @@ async def speculative(http: aiohttp.ClientSession, base: str) -> dict[str, float
     return counts
 
 
-async def run_mode(mode: str, sets: dict[str, Any]) -> tuple[list[Outcome], dict[str, Any]]:
+async def run_mode(
+    mode: str, sets: dict[str, Any], extra: dict[str, str]
+) -> tuple[list[Outcome], dict[str, Any]]:
     outcomes: list[Outcome] = []
     costs: dict[str, Any] = {"mode": mode}
     with tempfile.TemporaryDirectory(prefix="viva-bench-turns-") as folder:
@@ -126,6 +128,7 @@ async def run_mode(mode: str, sets: dict[str, Any]) -> tuple[list[Outcome], dict
             "VIVA_DATA_DIR": folder,
             "DATABASE_URL": "",
             **mode_env(mode),
+            **extra,
         }
         log_path = RESULTS / f"turn_taking-{mode.replace(':', '-')}-server.log"
         async with ServerProcess(env, log_path=log_path) as server, aiohttp.ClientSession() as http:
@@ -376,11 +379,13 @@ async def run(args: argparse.Namespace) -> None:
     outcomes: list[Outcome] = []
     costs: list[dict[str, Any]] = []
     for mode in args.modes:
-        found, cost = await run_mode(mode, sets)
+        extra = dict(setting.split("=", 1) for setting in args.env)
+        found, cost = await run_mode(mode, sets, extra)
         outcomes += found
         costs.append(cost)
     cpu = decision_cpu_share()
     name = "turn_taking-held_out" if args.held_out else "turn_taking"
+    name = "-".join([name, *(setting.lower() for setting in args.env)])
     print(
         "\nTurn-taking, offline providers (Whisper tiny.en, rule-based interviewer, Piper); "
         "end of turn = caller's last voiced frame → server's end of turn\n"
@@ -430,6 +435,8 @@ def main() -> None:
                         help="the held-out voice and the held-out phrasings only")
     parser.add_argument("--sections", nargs="+", choices=("interview", "collector", "overlap"),
                         default=["interview", "collector", "overlap"])
+    parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="more server settings for every mode (VIVA_BARGE_IN_MS=250)")
     parser.add_argument("--modes", nargs="+", default=["fixed", "adaptive"],
                         help="fixed, adaptive, or adaptive:<VIVA_WORDS_AT_MS>")
     asyncio.run(run(parser.parse_args()))
