@@ -385,7 +385,7 @@ async def run(args: argparse.Namespace) -> None:
         costs.append(cost)
     cpu = decision_cpu_share()
     name = "turn_taking-held_out" if args.held_out else "turn_taking"
-    name = "-".join([name, *(setting.lower() for setting in args.env)])
+    name = "-".join([name, *args.tag, *(setting.lower() for setting in args.env)])
     print(
         "\nTurn-taking, offline providers (Whisper tiny.en, rule-based interviewer, Piper); "
         "end of turn = caller's last voiced frame → server's end of turn\n"
@@ -435,6 +435,7 @@ def main() -> None:
                         help="the held-out voice and the held-out phrasings only")
     parser.add_argument("--sections", nargs="+", choices=("interview", "collector", "overlap"),
                         default=["interview", "collector", "overlap"])
+    parser.add_argument("--tag", nargs="*", default=[], help="added to the results' file names")
     parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE",
                         help="more server settings for every mode (VIVA_BARGE_IN_MS=250)")
     parser.add_argument("--modes", nargs="+", default=["fixed", "adaptive"],
