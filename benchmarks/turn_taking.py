@@ -117,7 +117,7 @@ async def speculative(http: aiohttp.ClientSession, base: str) -> dict[str, float
 
 
 async def run_mode(
-    mode: str, sets: dict[str, Any], extra: dict[str, str]
+    mode: str, sets: dict[str, Any], extra: dict[str, str], name: str = "turn_taking"
 ) -> tuple[list[Outcome], dict[str, Any]]:
     outcomes: list[Outcome] = []
     costs: dict[str, Any] = {"mode": mode}
@@ -130,7 +130,7 @@ async def run_mode(
             **mode_env(mode),
             **extra,
         }
-        log_path = RESULTS / f"turn_taking-{mode.replace(':', '-')}-server.log"
+        log_path = RESULTS / f"{name}-{mode.replace(':', '-')}-server.log"
         async with ServerProcess(env, log_path=log_path) as server, aiohttp.ClientSession() as http:
             with OtherLoad(server.pid) as other:
                 interview: list[Said] = sets["interview"]
@@ -378,14 +378,14 @@ async def run(args: argparse.Namespace) -> None:
     sets = build_sets(args)
     outcomes: list[Outcome] = []
     costs: list[dict[str, Any]] = []
+    name = "turn_taking-held_out" if args.held_out else "turn_taking"
+    name = "-".join([name, *args.tag, *(setting.lower() for setting in args.env)])
     for mode in args.modes:
         extra = dict(setting.split("=", 1) for setting in args.env)
-        found, cost = await run_mode(mode, sets, extra)
+        found, cost = await run_mode(mode, sets, extra, name)
         outcomes += found
         costs.append(cost)
     cpu = decision_cpu_share()
-    name = "turn_taking-held_out" if args.held_out else "turn_taking"
-    name = "-".join([name, *args.tag, *(setting.lower() for setting in args.env)])
     print(
         "\nTurn-taking, offline providers (Whisper tiny.en, rule-based interviewer, Piper); "
         "end of turn = caller's last voiced frame → server's end of turn\n"
