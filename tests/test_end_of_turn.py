@@ -78,6 +78,7 @@ def test_unfinished_endings(text: str) -> None:
         "We chose Postgres because it handles our joins really well.",
         "it handles our joins really well",
         "I'd do that.",
+        "The first thing I'd check is whether the disk is full.",  # an ordinal, not a list
         # a list opened by "first" and closed by "and" (Whisper's "…, then" is often "and")
         "First I would measure where the time goes and fix the worst part.",
     ],
@@ -102,6 +103,9 @@ def test_finished_sentences(text: str) -> None:
         ("amount", "I'd like 12", Words.FINISHED),
         ("level", "Yes.", Words.FINISHED),  # the reply to a confirmation ("I heard senior…")
         ("techstack", "No.", Words.FINISHED),
+        ("role", "Backend developer,", Words.FINISHED),  # Whisper's comma after a value
+        ("techstack", "Python, Postgres,", Words.UNFINISHED),  # a list may go on
+        ("role", "I'd like to train for a,", Words.UNFINISHED),
     ],
 )
 def test_collector_values(field: str, text: str, expected: Words) -> None:

@@ -371,6 +371,10 @@ class Call:
         """
         voice_end = self.voice_end.end_or(self.vad.voice_end_ms)
         self.end_of_turn.voice(voice_end)
+        if self._early is not None and self._early[0] < voice_end:
+            # The candidate went on: that transcript is of no use. One still queued in the
+            # recogniser's pool never runs, so the next pause's does not wait behind it.
+            self._drop_early()
         if self.vad.now_ms - voice_end >= self.config.turns.words_at_ms:
             self._transcribe_so_far(self._speech_audio_start_ms, voice_end)
         decision = self.end_of_turn.decide(self.vad.now_ms)

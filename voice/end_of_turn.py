@@ -322,8 +322,9 @@ _UNFINISHED_TAIL = re.compile(
     re.IGNORECASE,
 )
 # A list announced ("two things", "first…") and not yet closed ("second", "finally").
-_LIST_OPENED = re.compile(
-    r"\b(?:first(?:ly)?|(?:two|three|four|a few|several) (?:things|reasons|ways|steps|points))\b",
+_LIST_OPENED = re.compile(  # not "the first thing", "at first": an ordinal, not a list
+    r"\b(?<!the )(?<!at )(?:first(?:ly)?|"
+    r"(?:two|three|four|a few|several) (?:things|reasons|ways|steps|points))\b",
     re.IGNORECASE,
 )
 _LIST_CLOSED = re.compile(  # "and": Whisper often hears "…, then fix it" as "… and fix it"
@@ -352,7 +353,9 @@ def judge_words(text: str, hints: SpeechHints) -> Words:
     words = _WORD.findall(text.lower())
     if not words:
         return Words.UNKNOWN
-    if words[-1] in _UNFINISHED_LAST or _UNFINISHED_TAIL.search(text):
+    if words[-1] in _UNFINISHED_LAST:
+        return Words.UNFINISHED
+    if _UNFINISHED_TAIL.search(text) and not _value_with_a_comma(text, hints):
         return Words.UNFINISHED
     if hints.expected in FIELDS:
         if all(word in _SHORT_ANSWERS for word in words):  # "Yes." to "I heard senior. Right?"
@@ -368,6 +371,15 @@ def judge_words(text: str, hints: SpeechHints) -> Words:
     if hints.question and _YES_NO_QUESTION.search(hints.question) and words[0] in _SHORT_ANSWERS:
         return Words.FINISHED
     return Words.UNKNOWN
+
+
+def _value_with_a_comma(text: str, hints: SpeechHints) -> bool:
+    """Whisper's trailing comma after a value the collector's field takes ("Backend
+    developer,"): the value is given. Not for a list (the stack), which may go on."""
+    if hints.expected not in FIELDS or hints.expected in LIST_FIELDS:
+        return False
+    bare = text.rstrip().rstrip(",;:")
+    return bare != text.rstrip() and read_message(hints.expected, bare).intent is not Intent.INVALID
 
 
 def _list_open(text: str) -> bool:
