@@ -390,17 +390,19 @@ async def run(args: argparse.Namespace) -> None:
         "\nTurn-taking, offline providers (Whisper tiny.en, rule-based interviewer, Piper); "
         "end of turn = caller's last voiced frame → server's end of turn\n"
     )
-    report(
-        name,
-        ["mode", "answers", "n", "split", "taken back", "end of turn p50 ms", "p90 ms",
-         "server's wait from the voice's end p50 / p90 ms", "voice to voice p50 ms"],
-        turn_rows(outcomes, args.modes),
-        {
-            "decision_cpu_share": cpu,
-            "costs": costs,
-            "outcomes": [asdict(o) for o in outcomes],
-        },
-    )
+    rows = turn_rows(outcomes, args.modes)
+    if rows:
+        report(
+            name,
+            ["mode", "answers", "n", "split", "taken back", "end of turn p50 ms", "p90 ms",
+             "server's wait from the voice's end p50 / p90 ms", "voice to voice p50 ms"],
+            rows,
+            {
+                "decision_cpu_share": cpu,
+                "costs": costs,
+                "outcomes": [asdict(o) for o in outcomes],
+            },
+        )
     if sets["overlap"]:
         print()
         report(
