@@ -125,6 +125,6 @@ async def test_whisper_reports_how_sure_it_is_of_its_last_word() -> None:
         assert await ears.transcribe(silence, ANSWER) == Transcription("", None, "whisper")
     finally:
         await ears.aclose()
-    plain = WhisperSpeechToText()  # the server's: no extra pass, no last_word_p
+    plain = WhisperSpeechToText()  # the default config: no extra pass, no last_word_p
     heard = plain.recognize(speak("I would put the slow work on a queue."), ANSWER)
     assert heard.text and heard.last_word_p is None
