@@ -258,8 +258,9 @@ async def test_an_answer_continued_before_the_reply_is_heard_is_one_answer(
     # the second sentence's speech came a second late: the candidate heard a gap
     assert timings["playout_gaps"] >= 1 and timings["playout_stalled_ms"] > 0
     assert timings["playout_longest_gap_ms"] <= timings["playout_stalled_ms"]
-    # the end of turn counts from the voice's end, which is not after the VAD's
-    assert timings["end_of_speech"] == 0 <= timings["vad_end_of_speech"] < timings["end_of_turn"]
+    # the end of turn counts from the voice's end, which is not after the VAD's; with the
+    # words in early the turn can be taken while the VAD still hears the voice's soft tail
+    assert timings["end_of_speech"] == 0 <= timings["vad_end_of_speech"] <= timings["end_of_turn"]
 
 
 def with_noise_after(pcm: Pcm, db_below: float, seconds: float, seed: int = 3) -> Pcm:
