@@ -11,6 +11,12 @@ started with VIVA_WORKERS=N, and nothing is pinned (neither the server's process
 the clients): what N processes get out of this machine's cores, against one. Server CPU
 then sums the supervisor and its workers.
 
+Besides rates and latencies it prints where the CPU went, which holds better than rates on
+a busy machine: server CPU ms per turn (from the warm-up's end), the Postgres backends'
+CPU ms per turn, server CPU ms per listing, this process's CPU (the load generator: if it
+nears a whole core, the figure is the client's, not the server's) and, with --workers,
+how the workers shared the server's CPU (SO_REUSEPORT spreads connections, not requests).
+
 Run: python -m benchmarks.rest [--clients 32 --seconds 20 --database both --workers 1 2]
 """
 
@@ -22,6 +28,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +105,14 @@ async def lister(
 
 
 @asynccontextmanager
-async def database_url(kind: str) -> AsyncIterator[str]:
+async def database_url(kind: str) -> AsyncIterator[tuple[str, str | None]]:
+    """The database URL, and the Postgres database name (None on SQLite)."""
     if kind == "postgres":
         async with PostgresDatabase() as database:
-            yield database.url
+            yield database.url, database.name
         return
     with tempfile.TemporaryDirectory(prefix="viva-bench-") as directory:
-        yield f"sqlite+aiosqlite:///{Path(directory) / 'viva.sqlite3'}"
+        yield f"sqlite+aiosqlite:///{Path(directory) / 'viva.sqlite3'}", None
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -124,6 +132,33 @@ def tree_cpu_seconds(pid: int) -> float:
         except OSError:
             continue
         todo.extend(children.get(current, []))
+    return total
+
+
+def tree_cpu_by_process(pid: int) -> dict[int, float]:
+    """CPU seconds of each child of `pid` (a supervisor's workers), by process id."""
+    found: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found[int(stat.parent.name)] = cpu_seconds(int(stat.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def postgres_cpu_seconds(database: str | None) -> float:
+    """CPU seconds of the Postgres backends serving `database` (0 on SQLite)."""
+    if database is None:
+        return 0.0
+    total = 0.0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if database.encode() in cmdline.read_bytes():
+                total += cpu_seconds(int(cmdline.parent.name))
+        except OSError:
+            continue
     return total
 
 
@@ -148,14 +183,14 @@ async def run(
     workers: int | None = None,
 ) -> list[Any]:
     """One load against a fresh server; with `workers`, VIVA_WORKERS=N and nothing pinned."""
-    async with database_url(kind) as url:
+    async with database_url(kind) as (url, name):
         env = {"DATABASE_URL": url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
         if workers is not None:
             env["VIVA_WORKERS"] = str(workers)
         async with ServerProcess(env, core=None if workers is not None else 0) as server:
             if workers is not None and workers > 1:
                 await asyncio.sleep(2.0)  # every worker listening, not only the first one
-            row = await _load(server, clients, seconds, warmup, listing, workers is not None)
+            row = await _load(server, clients, seconds, warmup, listing, workers is not None, name)
     return [kind, *([] if workers is None else [workers]), clients, *row]
 
 
@@ -166,6 +201,7 @@ async def _load(
     warmup: float,
     listing: float,
     tree: bool,
+    database: str | None,
 ) -> list[Any]:
     cpu_of = tree_cpu_seconds if tree else cpu_seconds
     connector = aiohttp.TCPConnector(limit=clients)
@@ -175,23 +211,34 @@ async def _load(
         start = time.monotonic()
         warm_until = start + warmup + 2.0  # interview setup happens in the first moments
         stop_at = warm_until + seconds
-        cpu_before = cpu_of(server.pid)
         tasks = [
             client(http, server.base, f"bench-{n}", stop_at, warm_until, latencies, errors)
             for n in range(clients)
         ]
-        await asyncio.sleep(0)
-        await asyncio.gather(*tasks)
-        cpu = cpu_of(server.pid) - cpu_before
-        elapsed = time.monotonic() - start
+        running = asyncio.gather(*tasks)
+        await asyncio.sleep(warm_until - time.monotonic())  # CPU counts from the warm-up's end
+        before = _readings(server.pid, tree, database)
+        await running
+        after = _readings(server.pid, tree, database)
+        elapsed = time.monotonic() - warm_until
         counts = [0, 0]  # listings answered 200, and otherwise
+        list_before = cpu_of(server.pid)
         list_until = time.monotonic() + listing
         await asyncio.gather(
             *(lister(http, server.base, f"bench-{n}", list_until, counts) for n in range(clients))
         )
+        list_cpu = cpu_of(server.pid) - list_before
     measured = [x * 1000 for x in latencies]
     rate = len(measured) / seconds
     rss = tree_rss_mb(server.pid) if tree else rss_mb(server.pid)
+    turns = max(len(measured), 1)
+    server_cpu = after.server - before.server
+    shares = sorted(
+        (seconds_ - before.workers.get(pid, 0.0) for pid, seconds_ in after.workers.items()),
+        reverse=True,
+    )
+    total = max(sum(shares), 1e-9)
+    split = "/".join(f"{100 * s / total:.0f}" for s in shares if s / total >= 0.01)
     return [
         f"{rate:.0f}",
         f"{percentile(measured, 50):.1f}",
@@ -199,9 +246,34 @@ async def _load(
         f"{max(measured):.1f}",
         len(errors) + counts[1],
         f"{counts[0] / listing:.0f}",
-        f"{cpu / elapsed * 100:.0f} %",
+        f"{server_cpu / elapsed * 100:.0f} %",
+        f"{server_cpu / turns * 1000:.2f}",
+        f"{(after.postgres - before.postgres) / turns * 1000:.2f}" if database else "-",
+        f"{list_cpu / max(counts[0], 1) * 1000:.2f}",
+        f"{(after.client - before.client) / elapsed * 100:.0f} %",
+        *([split or "-"] if tree else []),
         f"{rss:.0f}",
     ]
+
+
+@dataclass(frozen=True)
+class Readings:
+    """CPU seconds so far: the server (all its processes), each worker, Postgres' backends
+    for the benchmark's database, and this process (the load generator)."""
+
+    server: float
+    workers: dict[int, float]
+    postgres: float
+    client: float
+
+
+def _readings(pid: int, tree: bool, database: str | None) -> Readings:
+    return Readings(
+        tree_cpu_seconds(pid) if tree else cpu_seconds(pid),
+        tree_cpu_by_process(pid) if tree else {},
+        postgres_cpu_seconds(database),
+        time.process_time(),
+    )
 
 
 HEADERS = [
@@ -214,6 +286,10 @@ HEADERS = [
     "errors",
     "lists/s",
     "server CPU",
+    "server ms/turn",
+    "Postgres ms/turn",
+    "server ms/list",
+    "client CPU",
     "RSS MB",
 ]
 
@@ -236,7 +312,7 @@ async def run_all(
             for kind in kinds
             for count in workers
         ]
-        headers = [HEADERS[0], "workers", *HEADERS[1:]]
+        headers = [HEADERS[0], "workers", *HEADERS[1:-1], "worker CPU split %", HEADERS[-1]]
     report(
         "rest-workers" if workers else "rest",
         headers,
