@@ -13,7 +13,6 @@ from alembic.config import Config
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from storage.faults import RetryingSession
 
@@ -26,9 +25,15 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine for a postgresql+asyncpg or sqlite+aiosqlite URL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        sizes = {}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, poolclass=NullPool)
+            # Pooled: an aiosqlite connection is a thread of its own plus an open file and
+            # its pragmas; opening one per unit of work cost more than the work (7.4 ms of
+            # CPU per REST turn against 2.6 on Postgres). Writers still take turns through
+            # the WriteGate; pooled readers run beside them (WAL).
+            sizes = {"pool_size": 8, "max_overflow": 24}
+        engine = create_async_engine(url, **sizes)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # no pre-ping (a round trip per checkout); recycle connections instead
