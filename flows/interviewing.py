@@ -19,7 +19,14 @@ from flows.interview import (
     read_move,
 )
 from flows.question_bank import InterviewSetup
-from flows.turns import CommitGate, Deps, TextSink, clean_message, unit_of_work
+from flows.turns import (
+    CommitGate,
+    Deps,
+    TextSink,
+    clean_message,
+    single_statement,
+    unit_of_work,
+)
 from storage.records import Interview, InterviewSession, InterviewSummary, NewTranscript
 from storage.repositories import (
     InterviewRepository,
@@ -235,19 +242,15 @@ class InterviewService:
             assistant_kind = FOLLOW_UP if step.asks_follow_up else None
             if gate is not None:
                 await gate()
-            async with unit_of_work(self.deps) as db:
-                await InterviewSessionRepository(db).save(
+            async with single_statement(self.deps) as db:
+                entries = await InterviewSessionRepository(db).save_turn(
                     session,
                     question_index=step.after.question_index,
                     status=step.after.status,
                     answers=step.after.answers,
                     follow_ups=step.follow_ups,
-                )
-                entries = await TranscriptRepository(db).add(
-                    SESSION_TYPE,
-                    session.id,
-                    user_id,
-                    [
+                    session_type=SESSION_TYPE,
+                    entries=[
                         NewTranscript("user", text, kind=user_kind, delivery=delivery),
                         NewTranscript("assistant", message, kind=assistant_kind),
                     ],

@@ -84,6 +84,31 @@ async def unit_of_work(deps: Deps) -> AsyncIterator[AsyncSession]:
             ) from None
 
 
+@asynccontextmanager
+async def single_statement(deps: Deps) -> AsyncIterator[AsyncSession]:
+    """For a write the repository makes in one statement where the database allows it.
+
+    On Postgres one statement is atomic by itself, so it runs outside a transaction (the
+    autocommit sessions): no BEGIN and COMMIT round trips. Elsewhere (SQLite) this is a
+    `unit_of_work`, in which the repository makes the same write in several statements.
+    Faults and lost races come out as from `unit_of_work`.
+    """
+    bind = deps.reads.kw.get("bind")
+    if bind is None or bind.dialect.name != "postgresql":
+        async with unit_of_work(deps) as session:
+            yield session
+        return
+    async with deps.reads() as session:
+        session.info[WRITING] = True  # never retried: a write that failed is reported
+        try:
+            with unavailable_on_fault():
+                yield session
+        except StaleVersion:
+            raise Conflict(
+                "turn_in_progress", "This session changed while the turn was running."
+            ) from None
+
+
 def clean_message(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("empty_message", "user_message must be a non-empty string.")

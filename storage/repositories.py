@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, TextClause, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -254,6 +254,46 @@ _SAVE_SESSION = (
 _ADD_ENTRIES = insert(_TRANSCRIPT).returning(_TRANSCRIPT.c.id, sort_by_parameter_order=True)
 
 
+_SAVE_TURN: dict[int, TextClause] = {}
+
+
+def _save_turn(count: int) -> TextClause:
+    """Postgres: the session's update and `count` transcript rows in one statement.
+
+    The rows are inserted only when the update matched (the version was still the one
+    read). Their ids are drawn in the order given (ORDER BY e.n), so sorted ids follow the
+    speaking order.
+    """
+    if count not in _SAVE_TURN:
+        rows = ", ".join(
+            f"({n}, CAST(:speaker{n} AS VARCHAR), CAST(:message{n} AS TEXT), :timings{n}, "
+            f"CAST(:kind{n} AS VARCHAR), :delivery{n})"
+            for n in range(count)
+        )
+        statement = text(
+            "WITH moved AS ("
+            " UPDATE interview_sessions SET question_index = :question_index,"
+            " status = :status, answers = :answers, follow_ups = :follow_ups,"
+            " version = :next_version, updated_at = :now"
+            " WHERE id = :session_id AND version = :seen RETURNING id)"
+            " INSERT INTO transcript_entries (session_type, session_id, user_id, speaker,"
+            " message, timings, kind, delivery, created_at)"
+            " SELECT :session_type, moved.id, :user_id, e.speaker, e.message, e.timings,"
+            " e.kind, e.delivery, :now"
+            f" FROM moved CROSS JOIN (VALUES {rows})"
+            " AS e(n, speaker, message, timings, kind, delivery)"
+            " ORDER BY e.n RETURNING id"
+        )
+        json_fields = ("answers", "follow_ups") + tuple(
+            f"{name}{n}" for n in range(count) for name in ("timings", "delivery")
+        )
+        _SAVE_TURN[count] = statement.bindparams(
+            *(bindparam(name, type_=JSON) for name in json_fields),
+            bindparam("now", type_=_SESSIONS.c.updated_at.type),
+        )
+    return _SAVE_TURN[count]
+
+
 class InterviewSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -309,6 +349,75 @@ class InterviewSessionRepository:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleVersion(current.id)
+
+    async def save_turn(
+        self,
+        current: InterviewSession,
+        *,
+        question_index: int,
+        status: str,
+        answers: Sequence[str | None],
+        follow_ups: Sequence[dict[str, Any]] | None,
+        session_type: str,
+        entries: Sequence[NewTranscript],
+    ) -> list[TranscriptEntry]:
+        """Advance the session and add the turn's transcript rows, all or nothing.
+
+        On Postgres this is one statement (the update in a data-modifying WITH, the rows
+        inserted only if it matched), so it needs no transaction of its own: one round trip
+        instead of BEGIN, UPDATE, INSERT and COMMIT (see flows.turns.single_statement).
+        Elsewhere it is the update and then the insert, inside the caller's transaction.
+        """
+        if self.session.bind is None or self.session.bind.dialect.name != "postgresql":
+            await self.save(
+                current,
+                question_index=question_index,
+                status=status,
+                answers=answers,
+                follow_ups=follow_ups,
+            )
+            return await TranscriptRepository(self.session).add(
+                session_type, current.id, current.user_id, entries
+            )
+        now = utcnow()
+        params: dict[str, Any] = {
+            "session_id": current.id,
+            "seen": current.version,
+            "question_index": question_index,
+            "status": status,
+            "answers": list(answers),
+            "follow_ups": _follow_ups(current, follow_ups),
+            "next_version": current.version + 1,
+            "now": now,
+            "session_type": session_type,
+            "user_id": current.user_id,
+        }
+        for n, entry in enumerate(entries):
+            params |= {
+                f"speaker{n}": entry.speaker,
+                f"message{n}": entry.message,
+                f"timings{n}": entry.timings,
+                f"kind{n}": entry.kind,
+                f"delivery{n}": entry.delivery,
+            }
+        ids = sorted((await self.session.scalars(_save_turn(len(entries)), params)).all())
+        if len(ids) != len(entries):  # the update matched nothing: another turn won
+            raise StaleVersion(current.id)
+        return [
+            TranscriptEntry(
+                id=int(entry_id),
+                session_type=session_type,
+                session_id=current.id,
+                user_id=current.user_id,
+                speaker=entry.speaker,
+                message=entry.message,
+                created_at=now,
+                timings=entry.timings,
+                kind=entry.kind,
+                delivery=entry.delivery,
+            )
+            for entry_id, entry in zip(ids, entries, strict=True)
+        ]
 
     async def completed_with_feedback(
         self, user_id: str, limit: int = 200
