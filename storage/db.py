@@ -37,7 +37,10 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # no pre-ping (a round trip per checkout); recycle connections instead
-    return create_async_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
+    # Kept open: as many as the requests in flight at 32 clients. Past the pool, overflow
+    # connections are opened and closed per checkout (connect, TLS probe, statements
+    # prepared again), which cost ~7 % of the CPU of a REST turn at 20 + 20.
+    return create_async_engine(url, pool_size=32, max_overflow=8, pool_recycle=1800)
 
 
 class WriteGate:
