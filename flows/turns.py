@@ -57,7 +57,8 @@ class BusyGuard:
 @dataclass
 class Deps:
     sessions: async_sessionmaker[RetryingSession]  # writes: one transaction per unit of work
-    reads: async_sessionmaker[RetryingSession]  # single reads, autocommit (one round trip)
+    # single statements, autocommit (one round trip), Core only: storage.db.read_session_factory
+    reads: Callable[[], AsyncSession]
     chat: Chat
     cache: QuestionStore
     writes: WriteGate = field(default_factory=lambda: WriteGate(serialised=False))
@@ -93,7 +94,7 @@ async def single_statement(deps: Deps) -> AsyncIterator[AsyncSession]:
     `unit_of_work`, in which the repository makes the same write in several statements.
     Faults and lost races come out as from `unit_of_work`.
     """
-    bind = deps.reads.kw.get("bind")
+    bind = deps.sessions.kw.get("bind")
     if bind is None or bind.dialect.name != "postgresql":
         async with unit_of_work(deps) as session:
             yield session

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
-from storage.faults import RetryingSession
+from storage.faults import RetryingConnection, RetryingSession
 
 log = logging.getLogger(f"viva.{__name__}")
 MIGRATION_LOCK = 0x5649_5641  # "VIVA": instances starting together migrate one at a time
@@ -84,19 +90,19 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[RetryingSession]:
     return async_sessionmaker(engine, expire_on_commit=False, class_=RetryingSession)
 
 
-def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[RetryingSession]:
-    """Sessions for single reads: autocommit, so a read is one round trip, not three.
+def read_session_factory(engine: AsyncEngine) -> Callable[[], AsyncSession]:
+    """Connections for single statements: autocommit, so a read is one round trip, not three.
 
     A read in a transaction costs BEGIN, the SELECT and ROLLBACK. Every read path in Viva
     is one statement (or independent statements whose results are checked again by the
-    optimistic version on write), so it needs no transaction of its own. A read that
-    loses its connection is retried once (see storage.faults).
+    optimistic version on write), so it needs no transaction of its own; a write that is
+    one statement (flows.turns.single_statement) is atomic without one. Core only: what
+    these statements load are rows, not ORM objects, so they skip the ORM session (see
+    storage.faults.RetryingConnection, which offers the part of AsyncSession they use).
+    A read that loses its connection is retried once.
     """
-    return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"),
-        expire_on_commit=False,
-        class_=RetryingSession,
-    )
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return lambda: cast(AsyncSession, RetryingConnection(autocommit))
 
 
 def _alembic_config(connection: Connection) -> Config:

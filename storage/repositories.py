@@ -98,6 +98,29 @@ def _entry(row: TranscriptEntryRow) -> TranscriptEntry:
     )
 
 
+# Reads are Core statements over the tables (built once): they also run on the Core
+# connections of storage.db.read_session_factory, which load rows, not ORM objects.
+_COLLECTORS = cast(Table, CollectorSessionRow.__table__)
+_GET_COLLECTOR = select(_COLLECTORS).where(
+    _COLLECTORS.c.id == bindparam("session_id"), _COLLECTORS.c.user_id == bindparam("owner")
+)
+_INTERVIEW_TABLE = cast(Table, InterviewRow.__table__)
+_GET_INTERVIEW = select(_INTERVIEW_TABLE).where(
+    _INTERVIEW_TABLE.c.id == bindparam("interview_id"),
+    _INTERVIEW_TABLE.c.user_id == bindparam("owner"),
+)
+_TRANSCRIPT_TABLE = cast(Table, TranscriptEntryRow.__table__)
+_LIST_TRANSCRIPT = (
+    select(_TRANSCRIPT_TABLE)
+    .where(
+        _TRANSCRIPT_TABLE.c.session_type == bindparam("session_type"),
+        _TRANSCRIPT_TABLE.c.session_id == bindparam("session_id"),
+        _TRANSCRIPT_TABLE.c.user_id == bindparam("owner"),
+    )
+    .order_by(_TRANSCRIPT_TABLE.c.id)
+)
+
+
 class CollectorRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -121,12 +144,10 @@ class CollectorRepository:
         return _collector(row)
 
     async def get(self, session_id: str, user_id: str) -> CollectorSession | None:
-        row = await self.session.scalar(
-            select(CollectorSessionRow).where(
-                CollectorSessionRow.id == session_id, CollectorSessionRow.user_id == user_id
-            )
-        )
-        return _collector(row) if row else None
+        row = (
+            await self.session.execute(_GET_COLLECTOR, {"session_id": session_id, "owner": user_id})
+        ).first()
+        return _collector(row) if row else None  # type: ignore[arg-type]
 
     async def save(
         self,
@@ -189,12 +210,12 @@ class InterviewRepository:
         return _interview(row)
 
     async def get(self, interview_id: str, user_id: str) -> Interview | None:
-        row = await self.session.scalar(
-            select(InterviewRow).where(
-                InterviewRow.id == interview_id, InterviewRow.user_id == user_id
+        row = (
+            await self.session.execute(
+                _GET_INTERVIEW, {"interview_id": interview_id, "owner": user_id}
             )
-        )
-        return _interview(row) if row else None
+        ).first()
+        return _interview(row) if row else None  # type: ignore[arg-type]
 
     async def list_for(self, user_id: str, limit: int = 200) -> list[InterviewSummary]:
         rows = await self.session.execute(_LIST_INTERVIEWS, {"user_id": user_id, "limit": limit})
@@ -487,16 +508,11 @@ class TranscriptRepository:
     async def list_for(
         self, session_type: str, session_id: str, user_id: str
     ) -> list[TranscriptEntry]:
-        rows = await self.session.scalars(
-            select(TranscriptEntryRow)
-            .where(
-                TranscriptEntryRow.session_type == session_type,
-                TranscriptEntryRow.session_id == session_id,
-                TranscriptEntryRow.user_id == user_id,
-            )
-            .order_by(TranscriptEntryRow.id)
+        rows = await self.session.execute(
+            _LIST_TRANSCRIPT,
+            {"session_type": session_type, "session_id": session_id, "owner": user_id},
         )
-        return [_entry(row) for row in rows]
+        return [_entry(row) for row in rows]  # type: ignore[arg-type]
 
     async def revise(
         self, entry_id: int, *, message: str | None = None, timings: dict[str, Any] | None = None
