@@ -148,18 +148,48 @@ def tree_cpu_by_process(pid: int) -> dict[int, float]:
     return found
 
 
-def postgres_cpu_seconds(database: str | None) -> float:
-    """CPU seconds of the Postgres backends serving `database` (0 on SQLite)."""
-    if database is None:
-        return 0.0
-    total = 0.0
+def postgres_backends(database: str) -> dict[int, float]:
+    """CPU seconds of each Postgres backend serving `database`, by process id."""
+    found: dict[int, float] = {}
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             if database.encode() in cmdline.read_bytes():
-                total += cpu_seconds(int(cmdline.parent.name))
+                found[int(cmdline.parent.name)] = cpu_seconds(int(cmdline.parent.name))
         except OSError:
             continue
-    return total
+    return found
+
+
+class PostgresMeter:
+    """Postgres CPU spent for one database, sampled as it goes: the pool opens and closes
+    backends under load, and a backend that exits takes its CPU count with it."""
+
+    def __init__(self, database: str | None) -> None:
+        self.database = database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+
+    def sample(self) -> None:
+        if self.database is None:
+            return
+        for pid, seconds in postgres_backends(self.database).items():
+            self.first.setdefault(pid, 0.0 if self.last else seconds)
+            self.last[pid] = seconds
+
+    def start(self) -> None:
+        self.first, self.last = {}, {}
+        if self.database is not None:
+            self.last = postgres_backends(self.database) or {-1: 0.0}
+            self.first = dict(self.last)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+    async def run(self, every: float = 0.25) -> None:
+        while True:
+            await asyncio.sleep(every)
+            self.sample()
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -217,9 +247,14 @@ async def _load(
         ]
         running = asyncio.gather(*tasks)
         await asyncio.sleep(warm_until - time.monotonic())  # CPU counts from the warm-up's end
-        before = _readings(server.pid, tree, database)
+        before = _readings(server.pid, tree)
+        postgres = PostgresMeter(database)
+        postgres.start()
+        meter = asyncio.ensure_future(postgres.run())
         await running
-        after = _readings(server.pid, tree, database)
+        meter.cancel()
+        postgres.sample()
+        after = _readings(server.pid, tree)
         elapsed = time.monotonic() - warm_until
         counts = [0, 0]  # listings answered 200, and otherwise
         list_before = cpu_of(server.pid)
@@ -248,7 +283,7 @@ async def _load(
         f"{counts[0] / listing:.0f}",
         f"{server_cpu / elapsed * 100:.0f} %",
         f"{server_cpu / turns * 1000:.2f}",
-        f"{(after.postgres - before.postgres) / turns * 1000:.2f}" if database else "-",
+        f"{postgres.seconds / turns * 1000:.2f}" if database else "-",
         f"{list_cpu / max(counts[0], 1) * 1000:.2f}",
         f"{(after.client - before.client) / elapsed * 100:.0f} %",
         *([split or "-"] if tree else []),
@@ -258,20 +293,18 @@ async def _load(
 
 @dataclass(frozen=True)
 class Readings:
-    """CPU seconds so far: the server (all its processes), each worker, Postgres' backends
-    for the benchmark's database, and this process (the load generator)."""
+    """CPU seconds so far: the server (all its processes), each worker, and this process
+    (the load generator)."""
 
     server: float
     workers: dict[int, float]
-    postgres: float
     client: float
 
 
-def _readings(pid: int, tree: bool, database: str | None) -> Readings:
+def _readings(pid: int, tree: bool) -> Readings:
     return Readings(
         tree_cpu_seconds(pid) if tree else cpu_seconds(pid),
         tree_cpu_by_process(pid) if tree else {},
-        postgres_cpu_seconds(database),
         time.process_time(),
     )
 
