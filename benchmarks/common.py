@@ -113,8 +113,16 @@ class ServerProcess:
         if self.core is not None and os.cpu_count() and os.cpu_count() > self.core:  # type: ignore[operator]
             command = ["taskset", "-c", str(self.core), *command]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **BENCH_ENV, **self.env}
+        # A session of its own: Linux's autogroup scheduling gives each session one share
+        # of the machine, split across the cores by where its load is. In the benchmark's
+        # session, the callers' load on the other core took the server's share of its
+        # own, so the leaner the server, the longer it waited for its core (cpu_wait.py).
         self.process = subprocess.Popen(  # noqa: ASYNC220 - starts at once, never waits
-            command, env=env, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT
+            command,
+            env=env,
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         async with aiohttp.ClientSession() as http:
