@@ -103,8 +103,8 @@ class Settings:
     words_at_ms: int = 100
     streaming_replies: bool = True
     # Decode the caller's Opus in the event loop at 16 kHz, silent frames skipped
-    # (voice/inbound.py): less CPU per call, but turn latency measured worse; off by default.
-    decode_on_arrival: bool = False
+    # (voice/inbound.py); false: aiortc's decoder threads and one resampler per call.
+    decode_on_arrival: bool = True
 
     # Who is calling (api/identity.py): "none" trusts the user_id a client names (development);
     # "jwt" verifies an identity provider's token (HS256 shared secret and/or a JWKS URL).

@@ -631,9 +631,9 @@ async def test_calls_to_sessions_that_are_not_yours_are_refused(client: TestClie
 async def test_decoding_on_arrival_hears_the_turn_and_skips_silent_frames(
     aiohttp_client: MakeClient, settings: Settings
 ) -> None:
-    """VIVA_DECODE_ON_ARRIVAL: libopus decodes the caller's speech at 16 kHz as it arrives;
-    the caller's silent frames (3-byte packets) are counted, not decoded."""
-    client = await aiohttp_client(create_app(replace(settings, decode_on_arrival=True)))
+    """By default (VIVA_DECODE_ON_ARRIVAL) libopus decodes the caller's speech at 16 kHz as
+    it arrives; the caller's silent frames (3-byte packets) are counted, not decoded."""
+    client = await aiohttp_client(create_app(settings))
     owner = user()
     session_id = await collector_at(client, owner, "amount")
     caller = Caller(client, call_path("collector", session_id, owner))
@@ -651,5 +651,29 @@ async def test_decoding_on_arrival_hears_the_turn_and_skips_silent_frames(
         assert inbound.decoded >= 40  # the spoken frames
         assert inbound.skipped >= 50  # the silence around them, never decoded
         assert inbound.failed == 0
+    finally:
+        await caller.hang_up()
+
+
+async def test_with_decoding_on_arrival_off_aiortc_decodes_the_turn(
+    aiohttp_client: MakeClient, settings: Settings
+) -> None:
+    """VIVA_DECODE_ON_ARRIVAL=false: aiortc's decoder thread and one resampler, as before."""
+    client = await aiohttp_client(create_app(replace(settings, decode_on_arrival=False)))
+    owner = user()
+    session_id = await collector_at(client, owner, "amount")
+    caller = Caller(client, call_path("collector", session_id, owner))
+    try:
+        await caller.connect()
+        await next_reply(caller, 0)
+        (call,) = client.app[CALLS]
+        inbound = call.inbound
+        assert inbound is not None and not inbound.direct
+        mark = len(caller.events)
+        caller.mic.say(speak("one question"), then_silence_s=1.5)
+        await caller.wait_for(lambda e: e["type"] == "turn", after=mark)
+        (heard,) = caller.of_type("user_transcript", after=mark)
+        assert plain(heard["text"]) == "one question"
+        assert inbound.decoded == inbound.skipped == 0  # aiortc decoded every frame
     finally:
         await caller.hang_up()

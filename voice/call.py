@@ -123,7 +123,7 @@ class CallConfig:
     relay_only: bool = False  # ICE through the TURN relay only
     barge_in_ms: int = 400
     streaming_replies: bool = True
-    decode_on_arrival: bool = False  # voice/inbound.py: libopus at 16 kHz in the loop
+    decode_on_arrival: bool = True  # voice/inbound.py: libopus at 16 kHz in the loop
 
 
 class Call:

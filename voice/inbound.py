@@ -22,11 +22,12 @@ decoder thread sits idle and ends with the call as before. Where the hook cannot
 installed (another aiortc, another codec), the audio comes from `track.recv()` and is
 resampled as before: `InboundAudio.direct` says which path a call took.
 
-Calls use the hook only with `VIVA_DECODE_ON_ARRIVAL=true` (`CallConfig.decode_on_arrival`):
-it cut CPU per call the most of the media changes, but on the busy benchmark machine the
-callers then lost real time and a lone call's turn overhead rose, for a reason not yet
-found (README, Performance). Otherwise `InboundAudio(track)` is aiortc's decoding and
-one resampler, as before.
+Calls use the hook by default (`VIVA_DECODE_ON_ARRIVAL`, `CallConfig.decode_on_arrival`):
+it cut CPU per call the most of the media changes. The stalls it was once blamed for
+were the server's event-loop thread waiting for its CPU on the shared benchmark machine
+(benchmarks/cpu_wait.py, README Performance), and the turn overhead it seemed to add
+does not reproduce. With `VIVA_DECODE_ON_ARRIVAL=false`, `InboundAudio(track)` is
+aiortc's decoding and one resampler per call.
 """
 
 from __future__ import annotations
