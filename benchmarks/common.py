@@ -93,6 +93,7 @@ class ServerProcess:
     env: Mapping[str, str]
     core: int | None = 0
     module: str = "server"  # or a wrapper that takes the same arguments
+    cwd: Path | None = None  # another checkout's server (an A/B run); None: this one
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = RESULTS / "server.log"
@@ -120,6 +121,7 @@ class ServerProcess:
         self.process = subprocess.Popen(  # noqa: ASYNC220 - starts at once, never waits
             command,
             env=env,
+            cwd=self.cwd,
             stdout=self.log_path.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
