@@ -33,7 +33,7 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks.common import percentile, pin_to_core, report
+from benchmarks.common import ServerProcess, percentile, pin_to_core, report
 from benchmarks.voice import (
     Answer,
     BenchCaller,
@@ -57,6 +57,7 @@ from benchmarks.voice import (
     take_turn,
     voice_server,
 )
+from benchmarks.voice_eval import lag_buckets, lag_summary, scrape
 
 STAGES = {
     "stt": ("end_of_turn", "transcript"),
@@ -137,6 +138,19 @@ async def run_calls(
     return [result for batch in batches for result in batch]
 
 
+def chosen_server(env: dict[str, str], args: argparse.Namespace) -> ServerProcess:
+    """This checkout's server (or the prototype), or another checkout's (--server-tree)."""
+    if args.server_tree:
+        return ServerProcess(env, cwd=Path(args.server_tree))
+    return voice_server(env, args.prototype)
+
+
+async def server_lag(base: str) -> dict[float, float]:
+    """The server's event-loop lag histogram (cumulative bucket counts) from /metrics."""
+    async with aiohttp.ClientSession() as http:
+        return lag_buckets(await scrape(http, base))
+
+
 async def run(args: argparse.Namespace) -> None:
     pin_to_core(1)
     random.seed(5)
@@ -158,12 +172,13 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="viva-bench-") as folder:
         async with (
             ProviderProcess(delays, extra) as provider,
-            voice_server(server_env(provider, Path(folder)), args.prototype) as server,
+            chosen_server(server_env(provider, Path(folder)), args) as server,
         ):
             await run_calls(1, server.base, spoken[:1], silence, 0.0, args.timeout)  # warm-up
             for calls in args.calls:
                 meter = CpuMeter(server.pid)
                 began = time.monotonic()
+                lag_before = await server_lag(server.base)
                 meter.start()
                 with OtherLoad(server.pid, provider.pid) as other:
                     async with LoopLag() as lag:
@@ -172,6 +187,7 @@ async def run(args: argparse.Namespace) -> None:
                             calls, server.base, spoken[:turns], silence, args.stagger, args.timeout
                         )
                 meter.stop()
+                loop_p99, loop_max = lag_summary(lag_before, await server_lag(server.base))
                 timings = [r.server for r in results]
                 overheads = [o for t in timings if (o := overhead_ms(t, delays)) is not None]
                 stages = {
@@ -188,6 +204,7 @@ async def run(args: argparse.Namespace) -> None:
                         fmt(percentile(overheads, 95), 1),
                         fmt(max(overheads, default=None), 1),
                         f"{meter.share * 100:.0f} %",
+                        f"≤ {loop_p99:g} / ≤ {loop_max:g}",
                         fmt(lag.p95_ms(), 1),
                         f"{other.share * 100:.0f} %",
                     ]
@@ -218,6 +235,8 @@ async def run(args: argparse.Namespace) -> None:
                             for name, v in stages.items()
                         },
                         "server_cpu_share": meter.share,
+                        "server_loop_lag_p99_ms_at_most": loop_p99,
+                        "server_loop_lag_max_ms_at_most": loop_max,
                         "caller_loop_lag_p95_ms": lag.p95_ms(),
                         "other_load_share": other.share,
                         "turns_raw": [vars(r) for r in results],
@@ -231,7 +250,7 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(f"server: {server_label(args.prototype)}\n")
     report(
-        result_name("turn_overhead", "prototype" if args.prototype else ""),
+        result_name("turn_overhead", "prototype" if args.prototype else "", args.label),
         [
             "calls",
             "turns",
@@ -240,6 +259,7 @@ async def run(args: argparse.Namespace) -> None:
             "p95 ms",
             "max ms",
             "server CPU",
+            "server loop lag p99 / max ms",
             "caller lag p95 ms",
             "other load",
         ],
@@ -291,6 +311,13 @@ def main() -> None:
         help="run benchmarks.prototype with these changes (send,receive,prefetch) instead of "
         "server: what the proposed media changes would buy",
     )
+    parser.add_argument(
+        "--server-tree",
+        metavar="DIR",
+        help="run the server from this checkout (a git worktree of another commit), for "
+        "before/after pairs; the callers and the fake stay this checkout's",
+    )
+    parser.add_argument("--label", default="", help="bench-results/turn_overhead-LABEL.json")
     parser.add_argument("--timeout", type=float, default=60.0)
     asyncio.run(run(parser.parse_args()))
 
