@@ -118,10 +118,10 @@ def _shared_voice(model_path: Path, config_path: Path) -> _LoadedVoice:
     """One loaded voice per process and model (tests start many apps in one process).
 
     The ONNX session runs on one thread: onnxruntime's default pool (a thread per core,
-    spinning while it waits for work) cost 1.7-1.8 s of CPU for 10.6 s of speech on a
-    server pinned to one core against 0.9 s with one thread, and the first sentence was
-    not faster with two threads on the 2-core machine (benchmarks/README.md, capacity
-    with the offline providers).
+    spinning while it waits for work) cost 1.5-1.8 s of CPU for 10.6 s of speech on a
+    process pinned to one core against 0.86-1.07 s with one thread, and the first
+    sentence was not faster with two threads on the 2-core machine (README, Performance,
+    3b: capacity with the offline providers).
     """
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
