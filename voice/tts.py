@@ -117,8 +117,9 @@ _LOADING = threading.Lock()
 def _shared_voice(model_path: Path, config_path: Path) -> _LoadedVoice:
     """One loaded voice per process and model (tests start many apps in one process).
 
-    The ONNX session runs on one thread: onnxruntime's default pool (a thread per core,
-    spinning while it waits for work) cost 1.5-1.8 s of CPU for 10.6 s of speech on a
+    The ONNX session runs on one thread, the caller's: onnxruntime's default pool (a thread
+    per core, each pinned by onnxruntime to a core of its own whatever the process's
+    affinity, spinning while it waits for work) cost 1.5-1.8 s of CPU for 10.6 s of speech on a
     process pinned to one core against 0.86-1.07 s with one thread, and the first
     sentence was not faster with two threads on the 2-core machine (README, Performance,
     3b: capacity with the offline providers).
