@@ -355,19 +355,8 @@ class InterviewSessionRepository:
         follow_ups: Sequence[dict[str, Any]] | None = None,
     ) -> None:
         """Advance the session; `follow_ups` None keeps the ones it has."""
-        result = await self.session.execute(
-            _SAVE_SESSION,
-            {
-                "session_id": current.id,
-                "seen": current.version,
-                "question_index": question_index,
-                "status": status,
-                "answers": list(answers),
-                "follow_ups": _follow_ups(current, follow_ups),
-                "next_version": current.version + 1,
-                "updated_at": utcnow(),
-            },
-        )
+        advance = _advance(current, question_index, status, answers, follow_ups)
+        result = await self.session.execute(_SAVE_SESSION, advance | {"updated_at": utcnow()})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleVersion(current.id)
 
@@ -401,14 +390,7 @@ class InterviewSessionRepository:
                 session_type, current.id, current.user_id, entries
             )
         now = utcnow()
-        params: dict[str, Any] = {
-            "session_id": current.id,
-            "seen": current.version,
-            "question_index": question_index,
-            "status": status,
-            "answers": list(answers),
-            "follow_ups": _follow_ups(current, follow_ups),
-            "next_version": current.version + 1,
+        params = _advance(current, question_index, status, answers, follow_ups) | {
             "now": now,
             "session_type": session_type,
             "user_id": current.user_id,
@@ -464,6 +446,25 @@ class InterviewSessionRepository:
             .where(InterviewSessionRow.id == session_id)
             .values(feedback=feedback)
         )
+
+
+def _advance(
+    current: InterviewSession,
+    question_index: int,
+    status: str,
+    answers: Sequence[str | None],
+    follow_ups: Sequence[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """The parameters that move a session on by one version, if it is still at `current`'s."""
+    return {
+        "session_id": current.id,
+        "seen": current.version,
+        "question_index": question_index,
+        "status": status,
+        "answers": list(answers),
+        "follow_ups": _follow_ups(current, follow_ups),
+        "next_version": current.version + 1,
+    }
 
 
 def _follow_ups(
