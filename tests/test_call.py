@@ -35,6 +35,7 @@ from tests.rest_helpers import ANSWERS, collect_interview, post_json
 from tests.rtc_peer import FRAME_S, SILENT_RMS, Caller
 from tests.speech_samples import LEAD_SILENCE_S, plain, speak
 from voice.audio import TARGET_RATE, Pcm
+from voice.inbound import InboundAudio
 from voice.playout import FRAME_BYTES, to_playout_pcm
 from voice.tts import PiperTextToSpeech
 
@@ -631,12 +632,9 @@ async def test_calls_to_sessions_that_are_not_yours_are_refused(client: TestClie
     assert not client.app[CALLS]
 
 
-async def test_decoding_on_arrival_hears_the_turn_and_skips_silent_frames(
-    aiohttp_client: MakeClient, settings: Settings
-) -> None:
-    """By default (VIVA_DECODE_ON_ARRIVAL) libopus decodes the caller's speech at 16 kHz as
-    it arrives; the caller's silent frames (3-byte packets) are counted, not decoded."""
-    client = await aiohttp_client(create_app(settings))
+async def hear_one_question(client: TestClient) -> InboundAudio:
+    """A collector call at the amount field: "one question" is spoken and heard as such.
+    Returns the call's inbound audio path, to read its counts."""
     owner = user()
     session_id = await collector_at(client, owner, "amount")
     caller = Caller(client, call_path("collector", session_id, owner))
@@ -645,38 +643,34 @@ async def test_decoding_on_arrival_hears_the_turn_and_skips_silent_frames(
         await next_reply(caller, 0)
         (call,) = client.app[CALLS]
         inbound = call.inbound
-        assert inbound is not None and inbound.direct
+        assert inbound is not None
         mark = len(caller.events)
         caller.mic.say(speak("one question"), then_silence_s=1.5)
         await caller.wait_for(lambda e: e["type"] == "turn", after=mark)
         (heard,) = caller.of_type("user_transcript", after=mark)
         assert plain(heard["text"]) == "one question"
-        assert inbound.decoded >= 40  # the spoken frames
-        assert inbound.skipped >= 50  # the silence around them, never decoded
-        assert inbound.failed == 0
+        return inbound
     finally:
         await caller.hang_up()
+
+
+async def test_decoding_on_arrival_hears_the_turn_and_skips_silent_frames(
+    aiohttp_client: MakeClient, settings: Settings
+) -> None:
+    """By default (VIVA_DECODE_ON_ARRIVAL) libopus decodes the caller's speech at 16 kHz as
+    it arrives; the caller's silent frames (3-byte packets) are counted, not decoded."""
+    inbound = await hear_one_question(await aiohttp_client(create_app(settings)))
+    assert inbound.direct
+    assert inbound.decoded >= 40  # the spoken frames
+    assert inbound.skipped >= 50  # the silence around them, never decoded
+    assert inbound.failed == 0
 
 
 async def test_with_decoding_on_arrival_off_aiortc_decodes_the_turn(
     aiohttp_client: MakeClient, settings: Settings
 ) -> None:
     """VIVA_DECODE_ON_ARRIVAL=false: aiortc's decoder thread and one resampler, as before."""
-    client = await aiohttp_client(create_app(replace(settings, decode_on_arrival=False)))
-    owner = user()
-    session_id = await collector_at(client, owner, "amount")
-    caller = Caller(client, call_path("collector", session_id, owner))
-    try:
-        await caller.connect()
-        await next_reply(caller, 0)
-        (call,) = client.app[CALLS]
-        inbound = call.inbound
-        assert inbound is not None and not inbound.direct
-        mark = len(caller.events)
-        caller.mic.say(speak("one question"), then_silence_s=1.5)
-        await caller.wait_for(lambda e: e["type"] == "turn", after=mark)
-        (heard,) = caller.of_type("user_transcript", after=mark)
-        assert plain(heard["text"]) == "one question"
-        assert inbound.decoded == inbound.skipped == 0  # aiortc decoded every frame
-    finally:
-        await caller.hang_up()
+    app = create_app(replace(settings, decode_on_arrival=False))
+    inbound = await hear_one_question(await aiohttp_client(app))
+    assert not inbound.direct
+    assert inbound.decoded == inbound.skipped == 0  # aiortc decoded every frame
