@@ -51,28 +51,34 @@ async def stored_role(client: AppClient, ws: ClientWebSocketResponse, owner: str
     return str((await details.json())["role"])
 
 
-async def test_an_unusual_role_is_asked_back_and_a_spoken_yes_stores_it(
-    client: AppClient,
-) -> None:
-    owner = user()
+async def asked_back(
+    client: AppClient, owner: str
+) -> tuple[ClientWebSocketResponse, dict[str, Any], str]:
+    """At the role, the unusual role spoken: the socket, the turn that asks it back, and
+    the role it quotes."""
     _session, ws = await at_role(client, owner)
     asked = await spoken(ws, UNUSUAL_ROLE)
     quoted = ASKED.match(asked["assistant_text"])
     assert quoted is not None and asked["expected_field"] == "role", asked
-    assert "engineer" in quoted.group(1)
+    return ws, asked, quoted.group(1)
+
+
+async def test_an_unusual_role_is_asked_back_and_a_spoken_yes_stores_it(
+    client: AppClient,
+) -> None:
+    owner = user()
+    ws, asked, quoted = await asked_back(client, owner)
+    assert "engineer" in quoted
     confirmed = await spoken(ws, "Yes.")
     assert confirmed["expected_field"] == "interview_type", confirmed
-    assert await stored_role(client, ws, owner) == quoted.group(1)
+    assert await stored_role(client, ws, owner) == quoted
 
 
 async def test_an_unrelated_answer_asks_again_and_a_spoken_correction_is_stored(
     client: AppClient,
 ) -> None:
     owner = user()
-    _session, ws = await at_role(client, owner)
-    asked = await spoken(ws, UNUSUAL_ROLE)
-    quoted = ASKED.match(asked["assistant_text"])
-    assert quoted is not None, asked
+    ws, asked, _quoted = await asked_back(client, owner)
 
     again = await spoken(ws, "What a lovely morning it is.")
     assert again["expected_field"] == "role", again
