@@ -255,6 +255,16 @@ async def run_n(
     }
 
 
+def print_profiles(runs: list[dict[str, Any]]) -> None:
+    """Each run's py-spy profile (--profile-seconds), summarised by pipeline part."""
+    for r in runs:
+        if r["profile"]:
+            print(f"\nProfile of the server at {r['calls']} calls ({r['profile']}):\n")
+            summarize(
+                Path(r["profile"]), r["server_cpu_share"], r["calls"], r["server_thread_shares"]
+            )
+
+
 def row(r: dict[str, Any]) -> list[str]:
     cpu = r["server_cpu_share"]
     return [
@@ -342,12 +352,7 @@ async def run(args: argparse.Namespace) -> None:
             "provider_loop_lag_ms": provider.stats.get("loop_lag_ms"),
         },
     )
-    for r in runs:
-        if r["profile"]:
-            print(f"\nProfile of the server at {r['calls']} calls ({r['profile']}):\n")
-            summarize(
-                Path(r["profile"]), r["server_cpu_share"], r["calls"], r["server_thread_shares"]
-            )
+    print_profiles(runs)
 
 
 def main() -> None:

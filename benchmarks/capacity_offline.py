@@ -44,7 +44,7 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks.capacity import MAX_GAP_MS, MIN_FPS, profile, window_figures
+from benchmarks.capacity import MAX_GAP_MS, MIN_FPS, print_profiles, profile, window_figures
 from benchmarks.common import (
     RESULTS,
     ServerProcess,
@@ -53,7 +53,6 @@ from benchmarks.common import (
     report,
     rss_mb,
 )
-from benchmarks.profile_summary import summarize
 from benchmarks.voice import (
     ANSWER_TEXTS,
     Answer,
@@ -353,8 +352,10 @@ async def run(args: argparse.Namespace) -> None:
             "sustained_calls": sustained,
         },
     )
-    print(f"\none core sustained {sustained} calls in real time (largest N measured: "
-          f"{max(r['calls'] for r in runs)})")
+    print(
+        f"\none core sustained {sustained} calls in real time (largest N measured: "
+        f"{max(r['calls'] for r in runs)})"
+    )
     print("\nserver CPU by thread (% of a core):")
     for r in runs:
         shares = ", ".join(
@@ -370,12 +371,7 @@ async def run(args: argparse.Namespace) -> None:
         )
         print(f"  {r['calls']} calls: {parts}")
     print("\n" + "\n".join(f"{name}: {meaning}" for name, meaning in SPLIT.items()))
-    for r in runs:
-        if r["profile"]:
-            print(f"\nProfile of the server at {r['calls']} calls ({r['profile']}):\n")
-            summarize(
-                Path(r["profile"]), r["server_cpu_share"], r["calls"], r["server_thread_shares"]
-            )
+    print_profiles(runs)
 
 
 def main() -> None:
