@@ -294,7 +294,7 @@ class Scenario:
 
     def record_call(self, kind: str, debug: dict[str, Any]) -> None:
         events = debug["events"]
-        said = [e["text"] for e in events if e["type"] == "user_transcript"]
+        said = heard_answers(events)
         done = [e for e in events if e["type"] == "assistant_done"]
         self.result["calls"][kind] = {
             "timings_ms": debug["timings"],
@@ -308,6 +308,7 @@ class Scenario:
                 for e in events
                 if e["type"] == "turn"
             ],
+            "taken_back": [e["taken_back"] for e in events if e["type"] == "continued"],
             "speech_events": sum(1 for e in events if e["type"] == "speech"),
             "barge_ins": sum(1 for e in events if e["type"] == "barge_in"),
             "errors": [e for e in events if e["type"] == "error"],
@@ -318,6 +319,22 @@ class Scenario:
         self.check(debug["maxMicLevel"] > 0.01, f"{kind}: the page's microphone stayed silent")
         self.check(debug["maxRemoteLevel"] > 0.01, f"{kind}: no assistant audio reached the page")
         self.check(any(e["type"] == "completed" for e in events), f"{kind}: no completed event")
+
+
+def heard_answers(events: list[dict[str, Any]]) -> list[str]:
+    """The candidate's answers as the page's transcript ends up showing them.
+
+    A turn taken too early is taken back when the candidate goes on (`continued`): its
+    line is withdrawn and comes back whole with the next `user_transcript`.
+    """
+    said: list[str] = []
+    for event in events:
+        if event["type"] == "user_transcript":
+            said.append(event["text"])
+        elif event["type"] == "continued" and event.get("taken_back") and said:
+            if said[-1] == event["taken_back"]:
+                said.pop()
+    return said
 
 
 async def second_interview(base: str) -> None:
