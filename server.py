@@ -215,7 +215,9 @@ def offline_speech_config(settings: Settings) -> OfflineSpeechConfig:
             # the end-of-turn decision doubts a short last word Whisper is unsure of
             # (voice/end_of_turn.py, doubt_last_word): one more decoder pass per decode
             last_word=True,
+            nice=settings.inference_nice,
         ),
+        settings.inference_nice,
     )
 
 

