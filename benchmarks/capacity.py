@@ -17,6 +17,7 @@ machine that is what most gaps are, and what is left is the server's own doing. 
 largest N, and benchmarks.profile_summary prints where the time went.
 
 Run: python -m benchmarks.capacity [--calls 1 5 10 15 --seconds 20 --profile-seconds 10]
+     [--server-tree DIR --label NAME]  (another checkout's server, for before/after pairs)
 """
 
 from __future__ import annotations
@@ -198,7 +199,10 @@ async def run_n(
     """N calls on a fresh server: idle figures, then the window, then (maybe) a profile."""
     silence = silence_packet()
     with tempfile.TemporaryDirectory(prefix="viva-bench-") as folder:
-        async with voice_server(server_env(provider, Path(folder)), args.prototype) as server:
+        server_process = voice_server(server_env(provider, Path(folder)), args.prototype)
+        if args.server_tree:
+            server_process.cwd = Path(args.server_tree)
+        async with server_process as server:
             await asyncio.sleep(1.0)
             idle = CpuMeter(server.pid)
             idle.start()
@@ -255,6 +259,10 @@ async def run_n(
     }
 
 
+def tree_note(tree: str | None) -> str:
+    return f" from {tree}" if tree else ""
+
+
 def print_profiles(runs: list[dict[str, Any]]) -> None:
     """Each run's py-spy profile (--profile-seconds), summarised by pipeline part."""
     for r in runs:
@@ -295,7 +303,10 @@ async def run(args: argparse.Namespace) -> None:
     spoken = [answer(text) for text in texts]  # about seven seconds each
     runs: list[dict[str, Any]] = []
     name = result_name(
-        "capacity", "prototype" if args.prototype else "", "silent" if args.silent else ""
+        "capacity",
+        "prototype" if args.prototype else "",
+        "silent" if args.silent else "",
+        args.label,
     )
     extra = ["--chars-per-second", str(args.chars_per_second)]
     async with ProviderProcess(REALISTIC, extra) as provider:
@@ -322,7 +333,7 @@ async def run(args: argparse.Namespace) -> None:
         f"\nCapacity: server on core 0, window {args.seconds:.0f} s; idle server "
         f"{runs[0]['server_idle_cpu_share'] * 100:.1f} % CPU, {runs[0]['rss_idle_mb']:.0f} MB\n"
     )
-    print(f"server: {server_label(args.prototype)}\n")
+    print(f"server: {server_label(args.prototype)}{tree_note(args.server_tree)}\n")
     report(
         name,
         [
@@ -346,6 +357,7 @@ async def run(args: argparse.Namespace) -> None:
         {
             "code": code_version(),
             "server": server_label(args.prototype),
+            "server_tree": args.server_tree,
             "talk": "silent" if args.silent else "interview",
             "delays": vars(REALISTIC),
             "runs": runs,
@@ -396,6 +408,13 @@ def main() -> None:
         help="run benchmarks.prototype with these changes (send,receive,prefetch) instead of "
         "server: what the proposed media changes would buy",
     )
+    parser.add_argument(
+        "--server-tree",
+        metavar="DIR",
+        help="run the server from this checkout (a git worktree of another commit), for "
+        "before/after pairs; the callers and the fake stay this checkout's",
+    )
+    parser.add_argument("--label", default="", help="bench-results/capacity-LABEL.json")
     parser.add_argument("--timeout", type=float, default=90.0)
     asyncio.run(run(parser.parse_args()))
 
