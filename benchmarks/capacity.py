@@ -108,6 +108,18 @@ async def talk(
             await talker.caller.hang_up()
 
 
+async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the callers' tasks, again until they end: Python 3.11's `wait_for` drops a
+    cancellation that lands as its awaitable completes, and a caller that lost it went on
+    talking to the server for as long as the benchmark waited."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=2.0)
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def window_figures(
     talker: Talker, start: float, end: float, waits: tuple[CpuWait, ...] = ()
 ) -> dict[str, float]:
@@ -226,9 +238,7 @@ async def run_n(
                         profile, server.pid, args.profile_seconds, profile_to, args.native
                     )
                 finally:
-                    for task in tasks:
-                        task.cancel()
-                    await asyncio.gather(*tasks, return_exceptions=True)
+                    await cancel_all(tasks)
     waits = (window.server_wait, window.caller_wait)
     figures = [window_figures(t, window.start, window.end, waits) for t in talkers if t.caller]
     meter = window.meter
