@@ -36,7 +36,7 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
-    async def sleep(self, seconds: float, wake: asyncio.Future[None]) -> None:
+    async def sleep(self, seconds: float, wake: asyncio.Future[bool]) -> None:
         self.sleeps.append(seconds)
         if self.block:
             await wake
@@ -107,6 +107,24 @@ async def test_pacing_sleeps_only_the_difference_and_never_drifts() -> None:
     await track.recv()  # frame 6 is due at start + 120 ms, 15 ms from now
     assert clock.sleeps[-1] == pytest.approx(0.015)
     assert clock.now == pytest.approx(start + 6 * 0.020)
+
+
+async def test_a_timer_that_fires_early_does_not_move_the_timeline() -> None:
+    """The event loop's timers count whole milliseconds and fire up to one early; only a
+    wake for queued audio may send a frame ahead of its tick (the timeline used to move
+    by each early firing, and the track ran ~0.4 % fast)."""
+    clock = FakeClock()
+
+    async def early_timer(seconds: float, wake: asyncio.Future[bool]) -> None:
+        clock.sleeps.append(seconds)
+        clock.now += seconds - 0.0004
+        wake.set_result(False)  # what the real clock's timer does
+
+    track = PlayoutTrack(clock=clock, sleep=early_timer)
+    for _ in range(101):
+        await track.recv()
+    assert clock.now == pytest.approx(1000.0 + 100 * 0.020 - 0.0004)
+    assert track.sent_early == 0
 
 
 async def test_queued_tone_is_played_sample_exact_then_silence() -> None:

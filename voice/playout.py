@@ -40,8 +40,9 @@ TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 _SILENCE = bytes(FRAME_BYTES)
 _MAX_LAG_S = 0.2  # further behind than this, the timeline restarts at "now"
 
-Sleep = Callable[[float, "asyncio.Future[None]"], Awaitable[object]]
-"""``sleep(seconds, wake)``: wait `seconds`, or less if `wake` gets a result first."""
+Sleep = Callable[[float, "asyncio.Future[bool]"], Awaitable[object]]
+"""``sleep(seconds, wake)``: wait `seconds`, or less if `wake` gets a result first (True:
+woken for queued audio; the real clock's timer sets False when the time is up)."""
 StartedCallback = Callable[[object], None]
 """``on_started(tag)``: called when the first frame of an item is handed to the encoder."""
 PlayedCallback = Callable[[object, int, bool], None]
@@ -153,7 +154,7 @@ class PlayoutTrack(MediaStreamTrack):
         self._silence_packet = silence_packet() if opus else b""
         self._clock = clock
         self._sleep = sleep or _sleep_or_wake
-        self._wake: asyncio.Future[None] | None = None  # set while recv() waits for a tick
+        self._wake: asyncio.Future[bool] | None = None  # set while recv() waits for a tick
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: deque[_Item] = deque()
         self._history: deque[tuple[object, int]] = deque(maxlen=64)
@@ -311,13 +312,15 @@ class PlayoutTrack(MediaStreamTrack):
         ends the wait, and the timeline restarts at the frame sent early."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-        wake: asyncio.Future[None] = self._loop.create_future()
+        wake: asyncio.Future[bool] = self._loop.create_future()
         self._wake = wake
         try:
             await self._sleep(seconds, wake)
         finally:
             self._wake = None
-        if wake.done() and not wake.cancelled() and self._start is not None:
+        # Woken for audio, not by the timer: a timer may fire up to a millisecond early
+        # (the loop's timers count whole milliseconds), which is no reason to move ahead.
+        if wake.done() and not wake.cancelled() and wake.result() and self._start is not None:
             early = self._start + self._pts / SAMPLE_RATE - self._clock()
             if early > 0:
                 self._start -= early
@@ -326,7 +329,7 @@ class PlayoutTrack(MediaStreamTrack):
     def _wake_now(self) -> None:
         wake = self._wake
         if wake is not None and not wake.done():
-            wake.set_result(None)
+            wake.set_result(True)
 
     def _next_chunk(self) -> tuple[bytes, bytes | None]:
         queue = self._queue
@@ -357,12 +360,12 @@ class PlayoutTrack(MediaStreamTrack):
             logger.exception("on_played callback failed for tag %r", item.tag)
 
 
-def _resolve(wake: asyncio.Future[None]) -> None:
+def _resolve(wake: asyncio.Future[bool]) -> None:
     if not wake.done():
-        wake.set_result(None)
+        wake.set_result(False)
 
 
-async def _sleep_or_wake(seconds: float, wake: asyncio.Future[None]) -> None:
+async def _sleep_or_wake(seconds: float, wake: asyncio.Future[bool]) -> None:
     """The real clock's `Sleep`: what asyncio.sleep does (a future and a timer), with the
     future shared so that `wake` can end it early."""
     timer = wake.get_loop().call_later(seconds, _resolve, wake)
