@@ -47,6 +47,7 @@ from playwright.async_api import BrowserContext, Page, async_playwright
 from server import create_app
 from settings import Settings
 from tests.auth_helpers import SECRET, bearer, hs256
+from tests.rtc_peer import heard_answers
 from tests.speech_samples import speak
 from voice.audio import TARGET_RATE
 
@@ -319,22 +320,6 @@ class Scenario:
         self.check(debug["maxMicLevel"] > 0.01, f"{kind}: the page's microphone stayed silent")
         self.check(debug["maxRemoteLevel"] > 0.01, f"{kind}: no assistant audio reached the page")
         self.check(any(e["type"] == "completed" for e in events), f"{kind}: no completed event")
-
-
-def heard_answers(events: list[dict[str, Any]]) -> list[str]:
-    """The candidate's answers as the page's transcript ends up showing them.
-
-    A turn taken too early is taken back when the candidate goes on (`continued`): its
-    line is withdrawn and comes back whole with the next `user_transcript`.
-    """
-    said: list[str] = []
-    for event in events:
-        if event["type"] == "user_transcript":
-            said.append(event["text"])
-        elif event["type"] == "continued" and event.get("taken_back") and said:
-            if said[-1] == event["taken_back"]:
-                said.pop()
-    return said
 
 
 async def second_interview(base: str) -> None:

@@ -103,6 +103,22 @@ class ScriptedMic(MediaStreamTrack):
         return frame
 
 
+def heard_answers(events: list[dict[str, Any]]) -> list[str]:
+    """The candidate's answers as the page's transcript ends up showing them.
+
+    A turn taken too early is taken back when the candidate goes on (`continued`): its
+    line is withdrawn and comes back whole with the next `user_transcript`.
+    """
+    said: list[str] = []
+    for event in events:
+        if event["type"] == "user_transcript":
+            said.append(event["text"])
+        elif event["type"] == "continued" and event.get("taken_back") and said:
+            if said[-1] == event["taken_back"]:
+                said.pop()
+    return said
+
+
 class Caller:
     def __init__(
         self,
@@ -170,6 +186,10 @@ class Caller:
     def of_type(self, kind: str, after: int = 0) -> list[dict[str, Any]]:
         """Every event of this type received so far (from index `after`)."""
         return [e for e in self.events[after:] if e["type"] == kind]
+
+    def answers(self, after: int = 0) -> list[str]:
+        """The candidate's answers heard so far (from index `after`), taken-back lines out."""
+        return heard_answers(self.events[after:])
 
     async def send(self, message: dict[str, Any]) -> None:
         assert self.ws is not None
