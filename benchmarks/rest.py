@@ -11,6 +11,9 @@ started with VIVA_WORKERS=N, and nothing is pinned (neither the server's process
 the clients): what N processes get out of this machine's cores, against one. Server CPU
 then sums the supervisor and its workers.
 
+With --server-tree DIR the server runs from another checkout (a git worktree of the
+commit before) under the same load generator, for interleaved before/after pairs.
+
 Besides rates and latencies it prints where the CPU went, which holds better than rates on
 a busy machine: server CPU ms per turn (from the warm-up's end), the Postgres backends'
 CPU ms per turn, server CPU ms per listing, this process's CPU (the load generator: if it
@@ -18,6 +21,7 @@ nears a whole core, the figure is the client's, not the server's) and, with --wo
 how the workers shared the server's CPU (SO_REUSEPORT spreads connections, not requests).
 
 Run: python -m benchmarks.rest [--clients 32 --seconds 20 --database both --workers 1 2]
+                               [--server-tree DIR --label NAME]
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from benchmarks.common import (
     report,
     rss_mb,
 )
+from benchmarks.voice import result_name
 
 SETUP = ("yes", "backend engineer", "technical", "mid", "Python and PostgreSQL", "thirty")
 
@@ -211,13 +216,16 @@ async def run(
     warmup: float,
     listing: float,
     workers: int | None = None,
+    tree: Path | None = None,
 ) -> list[Any]:
-    """One load against a fresh server; with `workers`, VIVA_WORKERS=N and nothing pinned."""
+    """One load against a fresh server (this checkout's, or `tree`'s); with `workers`,
+    VIVA_WORKERS=N and nothing pinned."""
     async with database_url(kind) as (url, name):
         env = {"DATABASE_URL": url, "VIVA_PROVIDERS": "offline", "VIVA_TTS": "false"}
         if workers is not None:
             env["VIVA_WORKERS"] = str(workers)
-        async with ServerProcess(env, core=None if workers is not None else 0) as server:
+        core = None if workers is not None else 0
+        async with ServerProcess(env, core=core, cwd=tree) as server:
             if workers is not None and workers > 1:
                 await asyncio.sleep(2.0)  # every worker listening, not only the first one
             row = await _load(server, clients, seconds, warmup, listing, workers is not None, name)
@@ -334,25 +342,30 @@ async def run_all(
     warmup: float,
     listing: float,
     workers: list[int] | None,
+    tree: Path | None = None,
+    label: str = "",
 ) -> None:
     if workers is None:
         pin_to_core(1)
-        rows = [await run(kind, clients, seconds, warmup, listing) for kind in kinds]
+        rows = [await run(kind, clients, seconds, warmup, listing, None, tree) for kind in kinds]
         headers = HEADERS
     else:  # N processes against one: nothing pinned, the counts interleaved per database
         rows = [
-            await run(kind, clients, seconds, warmup, listing, count)
+            await run(kind, clients, seconds, warmup, listing, count, tree)
             for kind in kinds
             for count in workers
         ]
         headers = [HEADERS[0], "workers", *HEADERS[1:-1], "worker CPU split %", HEADERS[-1]]
+    if tree is not None:
+        print(f"server: {tree}")
     report(
-        "rest-workers" if workers else "rest",
+        result_name("rest-workers" if workers else "rest", label),
         headers,
         rows,
         {
             "clients": clients,
             "seconds": seconds,
+            "server_tree": None if tree is None else str(tree),
             "rows": [dict(zip(headers, row, strict=True)) for row in rows],
         },
     )
@@ -378,10 +391,27 @@ def main() -> None:
         nargs="+",
         help="server process counts to compare (VIVA_WORKERS), nothing pinned",
     )
+    parser.add_argument(
+        "--server-tree",
+        type=Path,
+        metavar="DIR",
+        help="run the server from this checkout (a git worktree of another commit), for "
+        "before/after pairs; the load generator stays this checkout's",
+    )
+    parser.add_argument("--label", default="", help="bench-results/rest-LABEL.json")
     args = parser.parse_args()
     kinds = ["postgres", "sqlite"] if args.database == "both" else [args.database]
     asyncio.run(
-        run_all(kinds, args.clients, args.seconds, args.warmup, args.list_seconds, args.workers)
+        run_all(
+            kinds,
+            args.clients,
+            args.seconds,
+            args.warmup,
+            args.list_seconds,
+            args.workers,
+            args.server_tree,
+            args.label,
+        )
     )
 
 
