@@ -13,7 +13,9 @@ from typing import Any, cast
 from sqlalchemy import JSON, Table, TextClause, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.driver import Row, fetch_rows
 from storage.models import (
+    Base,
     CollectorSessionRow,
     InterviewRow,
     InterviewSessionRow,
@@ -38,68 +40,79 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _collector(row: CollectorSessionRow) -> CollectorSession:
+def _values(row: Base) -> dict[str, Any]:
+    """An ORM object's column values by name, as a row's mapping holds them."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def _collector(row: Row) -> CollectorSession:
     return CollectorSession(
-        id=row.id,
-        user_id=row.user_id,
-        candidate_name=row.candidate_name,
-        state=dict(row.state),
-        completed=row.completed,
-        interview_id=row.interview_id,
-        version=row.version,
-        created_at=row.created_at,
+        id=row["id"],
+        user_id=row["user_id"],
+        candidate_name=row["candidate_name"],
+        state=dict(row["state"]),
+        completed=row["completed"],
+        interview_id=row["interview_id"],
+        version=row["version"],
+        created_at=row["created_at"],
     )
 
 
-def _interview(row: InterviewRow) -> Interview:
+def _interview(row: Row) -> Interview:
     return Interview(
-        id=row.id,
-        user_id=row.user_id,
-        role=row.role,
-        interview_type=row.interview_type,
-        level=row.level,
-        techstack=tuple(row.techstack),
-        amount=row.amount,
-        questions=tuple(row.questions),
-        questions_source=row.questions_source,
-        created_at=row.created_at,
-        follow_ups=bool(row.follow_ups),
+        id=row["id"],
+        user_id=row["user_id"],
+        role=row["role"],
+        interview_type=row["interview_type"],
+        level=row["level"],
+        techstack=tuple(row["techstack"]),
+        amount=row["amount"],
+        questions=tuple(row["questions"]),
+        questions_source=row["questions_source"],
+        created_at=row["created_at"],
+        follow_ups=bool(row["follow_ups"]),
     )
 
 
-def _interview_session(row: InterviewSessionRow) -> InterviewSession:
+def _interview_session(row: Row) -> InterviewSession:
+    follow_ups = row["follow_ups"]
     return InterviewSession(
-        id=row.id,
-        interview_id=row.interview_id,
-        user_id=row.user_id,
-        question_index=row.question_index,
-        status=row.status,
-        answers=tuple(row.answers or ()),
-        feedback=row.feedback,
-        version=row.version,
-        created_at=row.created_at,
-        follow_ups=None if row.follow_ups is None else tuple(row.follow_ups),
-        updated_at=row.updated_at,
+        id=row["id"],
+        interview_id=row["interview_id"],
+        user_id=row["user_id"],
+        question_index=row["question_index"],
+        status=row["status"],
+        answers=tuple(row["answers"] or ()),
+        feedback=row["feedback"],
+        version=row["version"],
+        created_at=row["created_at"],
+        follow_ups=None if follow_ups is None else tuple(follow_ups),
+        updated_at=row["updated_at"],
     )
 
 
-def _entry(row: TranscriptEntryRow) -> TranscriptEntry:
+def _entry(row: Row) -> TranscriptEntry:
     return TranscriptEntry(
-        id=row.id,
-        session_type=row.session_type,
-        session_id=row.session_id,
-        user_id=row.user_id,
-        speaker=row.speaker,
-        message=row.message,
-        created_at=row.created_at,
-        timings=row.timings,
-        kind=row.kind,
-        delivery=row.delivery,
+        id=row["id"],
+        session_type=row["session_type"],
+        session_id=row["session_id"],
+        user_id=row["user_id"],
+        speaker=row["speaker"],
+        message=row["message"],
+        created_at=row["created_at"],
+        timings=row["timings"],
+        kind=row["kind"],
+        delivery=row["delivery"],
     )
+
+
+def _first(rows: Sequence[Row]) -> Row | None:
+    return rows[0] if rows else None
 
 
 # Reads are Core statements over the tables (built once): they also run on the Core
-# connections of storage.db.read_session_factory, which load rows, not ORM objects.
+# connections of storage.db.read_session_factory, which load rows, not ORM objects, and
+# there, on Postgres, asyncpg runs them itself (storage.driver.fetch_rows).
 _COLLECTORS = cast(Table, CollectorSessionRow.__table__)
 _GET_COLLECTOR = select(_COLLECTORS).where(
     _COLLECTORS.c.id == bindparam("session_id"), _COLLECTORS.c.user_id == bindparam("owner")
@@ -141,13 +154,12 @@ class CollectorRepository:
         )
         self.session.add(row)
         await self.session.flush()
-        return _collector(row)
+        return _collector(_values(row))
 
     async def get(self, session_id: str, user_id: str) -> CollectorSession | None:
-        row = (
-            await self.session.execute(_GET_COLLECTOR, {"session_id": session_id, "owner": user_id})
-        ).first()
-        return _collector(row) if row else None  # type: ignore[arg-type]
+        params = {"session_id": session_id, "owner": user_id}
+        row = _first(await fetch_rows(self.session, _GET_COLLECTOR, params))
+        return _collector(row) if row else None
 
     async def save(
         self,
@@ -207,30 +219,27 @@ class InterviewRepository:
         )
         self.session.add(row)
         await self.session.flush()
-        return _interview(row)
+        return _interview(_values(row))
 
     async def get(self, interview_id: str, user_id: str) -> Interview | None:
-        row = (
-            await self.session.execute(
-                _GET_INTERVIEW, {"interview_id": interview_id, "owner": user_id}
-            )
-        ).first()
-        return _interview(row) if row else None  # type: ignore[arg-type]
+        params = {"interview_id": interview_id, "owner": user_id}
+        row = _first(await fetch_rows(self.session, _GET_INTERVIEW, params))
+        return _interview(row) if row else None
 
     async def list_for(self, user_id: str, limit: int = 200) -> list[InterviewSummary]:
-        rows = await self.session.execute(_LIST_INTERVIEWS, {"user_id": user_id, "limit": limit})
+        params = {"user_id": user_id, "limit": limit}
         return [
             InterviewSummary(
-                id=row.id,
-                user_id=row.user_id,
-                role=row.role,
-                interview_type=row.interview_type,
-                level=row.level,
-                techstack=tuple(row.techstack),
-                amount=row.amount,
-                created_at=row.created_at,
+                id=row["id"],
+                user_id=row["user_id"],
+                role=row["role"],
+                interview_type=row["interview_type"],
+                level=row["level"],
+                techstack=tuple(row["techstack"]),
+                amount=row["amount"],
+                created_at=row["created_at"],
             )
-            for row in rows
+            for row in await fetch_rows(self.session, _LIST_INTERVIEWS, params)
         ]
 
 
@@ -337,13 +346,12 @@ class InterviewSessionRepository:
         )
         self.session.add(row)
         await self.session.flush()
-        return _interview_session(row)
+        return _interview_session(_values(row))
 
     async def get(self, session_id: str, user_id: str) -> InterviewSession | None:
-        row = (
-            await self.session.execute(_GET_SESSION, {"session_id": session_id, "owner": user_id})
-        ).first()
-        return _interview_session(row) if row else None  # type: ignore[arg-type]
+        params = {"session_id": session_id, "owner": user_id}
+        row = _first(await fetch_rows(self.session, _GET_SESSION, params))
+        return _interview_session(row) if row else None
 
     async def save(
         self,
@@ -403,7 +411,8 @@ class InterviewSessionRepository:
                 f"kind{n}": entry.kind,
                 f"delivery{n}": entry.delivery,
             }
-        ids = sorted((await self.session.scalars(_save_turn(len(entries)), params)).all())
+        rows = await fetch_rows(self.session, _save_turn(len(entries)), params)
+        ids = sorted(row["id"] for row in rows)
         if len(ids) != len(entries):  # the update matched nothing: another turn won
             raise StaleVersion(current.id)
         return [
@@ -437,7 +446,7 @@ class InterviewSessionRepository:
             .order_by(InterviewSessionRow.updated_at.desc(), InterviewSessionRow.id.desc())
             .limit(limit)
         )
-        found = [(_interview_session(s), _interview(i)) for s, i in rows.all()]
+        found = [(_interview_session(_values(s)), _interview(_values(i))) for s, i in rows.all()]
         return found[::-1]
 
     async def set_feedback(self, session_id: str, feedback: dict[str, Any]) -> None:
@@ -509,11 +518,8 @@ class TranscriptRepository:
     async def list_for(
         self, session_type: str, session_id: str, user_id: str
     ) -> list[TranscriptEntry]:
-        rows = await self.session.execute(
-            _LIST_TRANSCRIPT,
-            {"session_type": session_type, "session_id": session_id, "owner": user_id},
-        )
-        return [_entry(row) for row in rows]  # type: ignore[arg-type]
+        params = {"session_type": session_type, "session_id": session_id, "owner": user_id}
+        return [_entry(row) for row in await fetch_rows(self.session, _LIST_TRANSCRIPT, params)]
 
     async def revise(
         self, entry_id: int, *, message: str | None = None, timings: dict[str, Any] | None = None
