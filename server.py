@@ -21,6 +21,7 @@ import aiohttp
 import uvloop
 from aiohttp import WSCloseCode, web
 
+from api.access_log import AccessLog
 from api.appkeys import (
     CALL_REGISTRY,
     CALLS,
@@ -185,8 +186,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(app[STT].warm_up(), app[TTS].warm_up())
     if client is None:
         log.warning(
-            "no OPENAI_API_KEY: running on the offline providers (rules, question bank, "
-            "%s, Piper)", settings.offline_stt,
+            "no OPENAI_API_KEY: running on the offline providers (rules, question bank, %s, Piper)",
+            settings.offline_stt,
         )
     else:
         log.info("providers: OpenAI (%s) with offline fallback", settings.openai_model)
@@ -281,7 +282,9 @@ async def run(app: web.Application, host: str, port: int, reuse_port: bool = Fal
     # a request whose client went away is cancelled, not finished for nobody: its
     # transaction rolls back, and decoding it started stops (calls shield their own
     # shutdown). aiohttp's test server always runs this way.
-    runner = web.AppRunner(app, handle_signals=False, handler_cancellation=True)
+    runner = web.AppRunner(
+        app, handle_signals=False, handler_cancellation=True, access_log_class=AccessLog
+    )
     await runner.setup()
     _freeze_startup_objects()
     await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
@@ -382,6 +385,13 @@ def _configure_logging(instance_id: str) -> None:
         level=logging.INFO,
         format=f"%(asctime)s %(levelname)s [{instance_id}] %(name)s: %(message)s",
     )
+    # What the format does not show, records need not collect (the logging docs'
+    # "Optimization"): the caller's file and line (a walk up the stack), thread and
+    # process names. ~3.5 µs of the ~12 µs a record cost, two records per REST turn.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def supervise(settings: Settings) -> int:
