@@ -135,5 +135,11 @@ def character_error() -> InvalidInput:
 
 
 def reply(model: BaseModel) -> web.Response:
-    """A response model as the JSON body of a 200."""
-    return web.Response(body=model.model_dump_json(), content_type="application/json")
+    """A response model as the JSON body of a 200.
+
+    The serializer's own bytes (what `model_dump_json` decodes to a str): aiohttp sends
+    bytes as they are, while a str body goes through its payload registry and is encoded
+    again, ~5 µs per response.
+    """
+    body = model.__pydantic_serializer__.to_json(model)
+    return web.Response(body=body, content_type="application/json")
