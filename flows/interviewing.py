@@ -118,12 +118,13 @@ class InterviewService:
             f"{offline_replies.opening(interview.role, len(interview.questions))} "
             f"First question: {interview.questions[0]}"
         )
-        async with unit_of_work(self.deps) as db:
-            session = await InterviewSessionRepository(db).create(
-                interview.id, user_id, interview.follow_ups
-            )
-            (entry,) = await TranscriptRepository(db).add(
-                SESSION_TYPE, session.id, user_id, [NewTranscript("assistant", message)]
+        async with single_statement(self.deps) as db:
+            session, entry = await InterviewSessionRepository(db).start(
+                interview.id,
+                user_id,
+                interview.follow_ups,
+                SESSION_TYPE,
+                NewTranscript("assistant", message),
             )
         log.info("interview session %s started (interview %s)", session.id, interview.id)
         return InterviewReply(

@@ -324,9 +324,89 @@ def _save_turn(count: int) -> TextClause:
     return _SAVE_TURN[count]
 
 
+# Postgres: a new session and its opening transcript row in one statement (see `start`).
+_START_SESSION = text(
+    "WITH started AS ("
+    " INSERT INTO interview_sessions (id, interview_id, user_id, question_index, status,"
+    " answers, follow_ups, version, created_at, updated_at)"
+    " VALUES (:session_id, :interview_id, :user_id, 0, 'active', :answers, :follow_ups, 0,"
+    " :now, :now) RETURNING id)"
+    " INSERT INTO transcript_entries (session_type, session_id, user_id, speaker, message,"
+    " timings, kind, delivery, created_at)"
+    " SELECT :session_type, started.id, :user_id, :speaker, :message, :timings,"
+    " CAST(:kind AS VARCHAR), :delivery, :now FROM started RETURNING id"
+).bindparams(
+    *(bindparam(name, type_=JSON) for name in ("answers", "follow_ups", "timings", "delivery")),
+    bindparam("now", type_=_SESSIONS.c.created_at.type),
+)
+
+
 class InterviewSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def start(
+        self,
+        interview_id: str,
+        user_id: str,
+        follow_ups: bool,
+        session_type: str,
+        opening: NewTranscript,
+    ) -> tuple[InterviewSession, TranscriptEntry]:
+        """A new session and its opening transcript row, all or nothing.
+
+        On Postgres one statement (the session inserted in a data-modifying WITH), so it
+        needs no transaction of its own, like `save_turn`; elsewhere the two inserts in the
+        caller's transaction.
+        """
+        if self.session.bind is None or self.session.bind.dialect.name != "postgresql":
+            session = await self.create(interview_id, user_id, follow_ups)
+            (entry,) = await TranscriptRepository(self.session).add(
+                session_type, session.id, user_id, [opening]
+            )
+            return session, entry
+        now = utcnow()
+        session = InterviewSession(
+            id=new_id(),
+            interview_id=interview_id,
+            user_id=user_id,
+            question_index=0,
+            status="active",
+            answers=(),
+            feedback=None,
+            version=0,
+            created_at=now,
+            follow_ups=() if follow_ups else None,
+            updated_at=now,
+        )
+        params: dict[str, Any] = {
+            "session_id": session.id,
+            "interview_id": interview_id,
+            "user_id": user_id,
+            "answers": [],
+            "follow_ups": [] if follow_ups else None,
+            "now": now,
+            "session_type": session_type,
+            "speaker": opening.speaker,
+            "message": opening.message,
+            "timings": opening.timings,
+            "kind": opening.kind,
+            "delivery": opening.delivery,
+        }
+        (row,) = await fetch_rows(self.session, _START_SESSION, params)
+        entry = TranscriptEntry(
+            id=int(row["id"]),
+            session_type=session_type,
+            session_id=session.id,
+            user_id=user_id,
+            speaker=opening.speaker,
+            message=opening.message,
+            created_at=now,
+            timings=opening.timings,
+            kind=opening.kind,
+            delivery=opening.delivery,
+        )
+        return session, entry
 
     async def create(
         self, interview_id: str, user_id: str, follow_ups: bool = False

@@ -96,6 +96,42 @@ async def stored(postgres_url: str, session_id: str) -> list[Any]:
     return [dict(session or {}), [tuple(entry) for entry in entries]]
 
 
+async def start_session(
+    deps: Deps, owner: str, follow_ups: bool, *, one_statement: bool
+) -> InterviewSession:
+    """A session and its opening row: the Postgres statement, or the ORM's two inserts."""
+    async with unit_of_work(deps) as db:
+        interview = await InterviewRepository(db).create(
+            user_id=owner, role="backend developer", interview_type="technical", level="mid",
+            techstack=["python"], questions=["Q1?", "Q2?"], questions_source="offline",
+            collector_session_id=None, follow_ups=follow_ups,
+        )  # fmt: skip
+    opening = NewTranscript("assistant", "Welcome! First question: Q1?")
+    if one_statement:
+        async with single_statement(deps) as db:
+            session, entry = await InterviewSessionRepository(db).start(
+                interview.id, owner, follow_ups, "interview", opening
+            )
+    else:
+        async with unit_of_work(deps) as db:
+            session = await InterviewSessionRepository(db).create(interview.id, owner, follow_ups)
+            (entry,) = await TranscriptRepository(db).add("interview", session.id, owner, [opening])
+    async with deps.reads() as db:  # what it returned is what is stored
+        assert await InterviewSessionRepository(db).get(session.id, owner) == session
+        assert await TranscriptRepository(db).list_for("interview", session.id, owner) == [entry]
+    return session
+
+
+@pytest.mark.parametrize("follow_ups", [False, True])
+async def test_a_session_started_in_one_statement_stores_what_the_orm_stores(
+    deps: Deps, postgres_url: str, follow_ups: bool
+) -> None:
+    owner = user()
+    one = await start_session(deps, owner, follow_ups, one_statement=True)
+    orm = await start_session(deps, owner, follow_ups, one_statement=False)
+    assert await stored(postgres_url, one.id) == await stored(postgres_url, orm.id)
+
+
 @pytest.mark.parametrize("follow_ups", [False, True])
 async def test_a_turn_written_through_asyncpg_stores_what_sqlalchemy_stores(
     deps: Deps, postgres_url: str, follow_ups: bool
