@@ -100,7 +100,14 @@ def read_session_factory(engine: AsyncEngine) -> Callable[[], AsyncSession]:
     these statements load are rows, not ORM objects, so they skip the ORM session (see
     storage.faults.RetryingConnection, which offers the part of AsyncSession they use).
     A read that loses its connection is retried once.
+
+    SQLite's driver opens no transaction for a SELECT, so there a plain connection already
+    runs each read on its own; asking aiosqlite for autocommit, and for the default back
+    when the connection returns to the pool, cost two hops to its thread per read (~0.3 ms
+    of CPU, a tenth of a REST turn there).
     """
+    if engine.dialect.name == "sqlite":
+        return lambda: cast(AsyncSession, RetryingConnection(engine))
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     return lambda: cast(AsyncSession, RetryingConnection(autocommit))
 
