@@ -145,6 +145,12 @@ class RetryingConnection:
                 self._raw = None
         except Exception as error:
             if not is_connection_fault(error):
+                # not the database's fault, but the driver connection still goes back to
+                # the pool: else each such error would keep one of the pool's connections
+                raw, self._raw = self._raw, None
+                if raw is not None:
+                    with suppress(Exception):
+                        await greenlet_spawn(raw.close)
                 raise
             log.warning("database connection lost after its work was done: %s", error)
             await self._drop(error)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -13,8 +14,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from flows.chat import Chat
+from flows.offline_chat import OfflineChat
+from flows.turns import Deps
 from server import create_app
 from settings import Settings
+from storage.cache import QuestionCache
+from storage.db import WriteGate, create_engine, migrate, read_session_factory, session_factory
 from tests.loopback_guard import LoopbackGuard
 
 PG_HOST = os.environ.get("VIVA_TEST_PG_HOST", "127.0.0.1")
@@ -125,3 +131,21 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@asynccontextmanager
+async def storage_deps(url: str) -> AsyncIterator[Deps]:
+    """What the flows need to store, on a migrated database at `url`, with the offline chat
+    (for tests that drive the repositories and turns without an app)."""
+    engine = create_engine(url)
+    await migrate(engine)
+    try:
+        yield Deps(
+            sessions=session_factory(engine),
+            reads=read_session_factory(engine),
+            chat=Chat(OfflineChat(), None),
+            cache=QuestionCache(10, 60),
+            writes=WriteGate.for_engine(engine),
+        )
+    finally:
+        await engine.dispose()

@@ -14,11 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from flows.chat import Chat
-from flows.offline_chat import OfflineChat
 from flows.turns import Deps, single_statement, unit_of_work
-from storage.cache import QuestionCache
-from storage.db import WriteGate, create_engine, migrate, read_session_factory, session_factory
 from storage.driver import fetch_rows
 from storage.records import InterviewSession, NewTranscript
 from storage.repositories import (
@@ -28,23 +24,15 @@ from storage.repositories import (
     InterviewSessionRepository,
     TranscriptRepository,
 )
-from tests.conftest import user
+from tests.conftest import storage_deps, user
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 async def deps(postgres_url: str) -> AsyncIterator[Deps]:
-    engine = create_engine(postgres_url)
-    await migrate(engine)
-    yield Deps(
-        sessions=session_factory(engine),
-        reads=read_session_factory(engine),
-        chat=Chat(OfflineChat(), None),
-        cache=QuestionCache(10, 60),
-        writes=WriteGate.for_engine(engine),
-    )
-    await engine.dispose()
+    async with storage_deps(postgres_url) as deps:
+        yield deps
 
 
 async def new_session(deps: Deps, owner: str, follow_ups: bool) -> InterviewSession:

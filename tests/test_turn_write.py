@@ -11,33 +11,21 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from flows.chat import Chat
 from flows.errors import Conflict
-from flows.offline_chat import OfflineChat
 from flows.turns import Deps, single_statement, unit_of_work
-from storage.cache import QuestionCache
-from storage.db import WriteGate, create_engine, migrate, read_session_factory, session_factory
 from storage.records import InterviewSession, NewTranscript
 from storage.repositories import (
     InterviewRepository,
     InterviewSessionRepository,
     TranscriptRepository,
 )
-from tests.conftest import user
+from tests.conftest import storage_deps, user
 
 
 @pytest.fixture
 async def deps(database_url: str) -> AsyncIterator[Deps]:
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield Deps(
-        sessions=session_factory(engine),
-        reads=read_session_factory(engine),
-        chat=Chat(OfflineChat(), None),
-        cache=QuestionCache(10, 60),
-        writes=WriteGate.for_engine(engine),
-    )
-    await engine.dispose()
+    async with storage_deps(database_url) as deps:
+        yield deps
 
 
 async def new_session(deps: Deps, owner: str) -> InterviewSession:
