@@ -14,6 +14,7 @@ the same values: JSON columns decoded, timestamps as datetimes.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -55,11 +56,24 @@ class DriverStatement:
 _COMPILED: dict[int, tuple[Executable, DriverStatement]] = {}
 
 
+# far more than the prebuilt statements: past it, a caller builds statements per request
+_MAX_COMPILED = 256
+
+
 def _driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement:
     found = _COMPILED.get(id(statement))
-    if found is None:
-        found = _COMPILED[id(statement)] = (statement, DriverStatement.compile(statement, dialect))
-    return found[1]
+    if found is not None:
+        return found[1]
+    compiled = DriverStatement.compile(statement, dialect)
+    if len(_COMPILED) < _MAX_COMPILED:
+        _COMPILED[id(statement)] = (statement, compiled)
+    else:  # still right, only slower (Python shows a warning once per place)
+        warnings.warn(
+            "fetch_rows takes prebuilt statements; this one is compiled per call",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return compiled
 
 
 async def fetch_rows(
