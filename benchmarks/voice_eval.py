@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import base64
 import io
+import math
 import re
 import subprocess
 import tempfile
@@ -52,8 +53,15 @@ from typing import Any, cast
 import aiohttp
 import numpy as np
 
-from benchmarks.common import METRICS_AUTH, ServerProcess, cpu_seconds, percentile, report
-from flows.collector import Value
+from benchmarks.common import (
+    METRICS_AUTH,
+    RESULTS,
+    ServerProcess,
+    cpu_seconds,
+    percentile,
+    report,
+)
+from flows.collector import ASK_AGAIN, Value
 from flows.collector import spoken_value as collector_spoken
 from tests.speech_samples import encode, plain, speak
 from voice.audio import TARGET_RATE, Pcm, resample_pcm
@@ -194,6 +202,7 @@ class Heard:
     wers: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
     collector: str = ""  # the collector session's id
+    pairing: int = 0  # which rotation of the scripts over the conditions
 
 
 class Voice:
@@ -239,6 +248,7 @@ async def say_field(
     confirmed = 0
     attempts = 0
     pending = False  # the collector is asking back
+    reply = ""  # the candidate's last answer to a confirmation question
     message = voice.message(text)
     for _ in range(8):
         heard.utterances += message["type"] == "user_audio"
@@ -250,6 +260,13 @@ async def say_field(
         elif turn["expected_field"] != name or turn["completed"]:
             heard.fields[name] = heard.fields.get(name, True) and confirmed <= 1 and attempts == 0
             return turn
+        elif pending and turn["assistant_text"].startswith(ASK_AGAIN):
+            # the yes/no was not understood: a person says it again (one more attempt)
+            attempts += 1
+            heard.misses.append(f"{name}: said {reply!r}, asked for a yes or a no")
+            if attempts < 2:
+                message = voice.message(reply)
+                continue
         elif (quoted := QUOTED.match(turn["assistant_text"])) is not None:
             confirmed += 1
             pending = True
@@ -259,8 +276,8 @@ async def say_field(
             right = plain(collector_spoken(name, cast(Value, expected))) == plain(quoted.group(1))
             heard.misses.append(f"{name}: said {text!r}, asked back about {quoted.group(1)!r}")
             if confirmed < 2:
-                message = voice.message(
-                    "Yes." if right else f"No, it's {said_as(name, cast(Value, expected))}.")
+                reply = "Yes." if right else f"No, it's {said_as(name, cast(Value, expected))}."
+                message = voice.message(reply)
                 continue
             attempts += 2  # asked back twice: a person would type it now
         else:
@@ -279,10 +296,10 @@ async def say_field(
 
 async def run_one(
     http: aiohttp.ClientSession, base: str, family: str, speed: float, noise: float | None,
-    script: Script, answers: Sequence[str], user: str,
+    script: Script, answers: Sequence[str], user: str, pairing: int = 0,
 ) -> Heard:
     condition = f"speed {speed}" + (f", noise {noise:.0f} dB" if noise is not None else "")
-    heard = Heard(family, condition)
+    heard = Heard(family, condition, pairing=pairing)
     voice = Voice(family, speed, noise)
     async with http.post(f"{base}/api/collector/start", json={"user_id": user}) as response:
         collector = (await response.json())["collector_session_id"]
@@ -307,6 +324,8 @@ async def run_one(
             if not heard.asked.get(name):
                 heard.garbage += 1
         heard.fields[name] = heard.fields.get(name, False) and same
+    if not answers:
+        return heard
     async with http.post(f"{base}/api/interviews/{interview_id}/start",
                          json={"user_id": user}) as response:
         session = (await response.json())["interview_session_id"]
@@ -418,6 +437,17 @@ def window_costs(repeats: int = 3) -> list[list[Any]]:
 # -- the whole run ---------------------------------------------------------------------
 
 
+def wilson_interval(right: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % (Wilson score) interval of a proportion `right` of `total`."""
+    if total == 0:
+        return 0.0, 1.0
+    share = right / total
+    middle = share + z * z / (2 * total)
+    spread = z * math.sqrt(share * (1 - share) / total + z * z / (4 * total * total))
+    scale = 1 + z * z / total
+    return max(0.0, (middle - spread) / scale), min(1.0, (middle + spread) / scale)
+
+
 def summarise(runs: Sequence[Heard]) -> tuple[list[list[Any]], dict[str, Any]]:
     by_family: dict[str, list[Heard]] = defaultdict(list)
     for run in runs:
@@ -440,8 +470,18 @@ def summarise(runs: Sequence[Heard]) -> tuple[list[list[Any]], dict[str, Any]]:
         wers = [w for run in group for w in run.wers]
         utterances = sum(run.utterances for run in group)
         nothing = sum(run.nothing_heard for run in group)
+        by_pairing: dict[int, list[bool]] = defaultdict(list)
+        for run in group:
+            by_pairing[run.pairing].extend(run.fields.get(n, False) for n in names)
+        pairings = [sum(right) / len(right) for _k, right in sorted(by_pairing.items())]
+        low, high = wilson_interval(sum(fields), len(fields))
         figures = {
             "fields_right": sum(fields) / len(fields),
+            "fields": len(fields),
+            # each pairing of the scripts with the conditions on its own, and the 95 %
+            # interval of the whole: how far one run's figure can move
+            "pairings": [round(p, 3) for p in pairings],
+            "interval_95": [round(low, 3), round(high, 3)],
             "per_field": {n: f"{c}/{len(group)}" for n, c in per_field.items()},
             "garbage_unconfirmed": sum(run.garbage for run in group),
             "confirmations": sum(run.confirmations for run in group),
@@ -450,7 +490,9 @@ def summarise(runs: Sequence[Heard]) -> tuple[list[list[Any]], dict[str, Any]]:
         }
         data[label] = figures
         rows.append([
-            label, f"{figures['fields_right']:.1%}",
+            label, f"{figures['fields_right']:.1%} of {len(fields)}",
+            f"{min(pairings):.1%}–{max(pairings):.1%} ({len(pairings)})",
+            f"{low:.1%}–{high:.1%}",
             " ".join(f"{n[:5]} {c}/{len(group)}" for n, c in per_field.items()),
             figures["garbage_unconfirmed"], figures["confirmations"],
             f"{figures['answer_wer']:.3f}", figures["nothing_heard"],
@@ -460,34 +502,50 @@ def summarise(runs: Sequence[Heard]) -> tuple[list[list[Any]], dict[str, Any]]:
 
 async def evaluate(
     stt: str, families: Sequence[str], conditions: Sequence[tuple[float, float | None]],
-    answers: int, latency_repeats: int, data_dir: Path,
+    answers: int, latency_repeats: int, data_dir: Path, pairings: int = 1, parallel: int = 1,
+    server_tree: Path | None = None, label: str = "",
 ) -> dict[str, Any]:
     env = {"VIVA_PROVIDERS": "offline", "VIVA_OFFLINE_STT": stt, "VIVA_TTS": "false",
            "VIVA_DATA_DIR": str(data_dir), "DATABASE_URL": ""}
-    runs: list[Heard] = []
     # not pinned: what is measured is hearing, and other benchmarks pin their servers to
     # core 0 of this shared machine
-    async with ServerProcess(env, core=None, module="benchmarks.logged_server") as server:
+    # `server_tree`: another checkout's server (a before/after pair run at the same moment)
+    log_path = RESULTS / f"server-voice-eval{'-' + label if label else ''}.log"
+    async with ServerProcess(env, core=None, module="benchmarks.logged_server", cwd=server_tree,
+                             log_path=log_path) as server:
         async with aiohttp.ClientSession() as http:
-            for family in families:
-                for index, (speed, noise) in enumerate(conditions):
-                    # which script a (voice, condition) gets depends on neither the other
-                    # families chosen nor their order: `--families` repeats a full run's
-                    # pairing (only 5 collectors a family: the pairing moves the figures)
-                    number = FAMILIES.index(family) * len(conditions) + index
-                    script = SCRIPTS[number % len(SCRIPTS)]
-                    chosen = [ANSWERS[(number + i) % len(ANSWERS)] for i in range(answers)]
-                    runs.append(await run_one(
+            gate = asyncio.Semaphore(parallel)
+
+            async def one(family: str, index: int, pairing: int) -> Heard:
+                speed, noise = conditions[index]
+                # which script a (voice, condition) gets depends on neither the other
+                # families chosen nor their order: `--families` repeats a full run's
+                # pairing. Pairing k shifts every script k places, so `--pairings 4`
+                # plays every script in every condition (20 collectors a family)
+                number = FAMILIES.index(family) * len(conditions) + index
+                script = SCRIPTS[(number + pairing) % len(SCRIPTS)]
+                # interview answers are heard in the first pairing only
+                chosen = [ANSWERS[(number + i) % len(ANSWERS)]
+                          for i in range(answers if pairing == 0 else 0)]
+                async with gate:
+                    return await run_one(
                         http, server.base, family, speed, noise, script, chosen,
-                        f"eval-{number}-{time.time_ns()}",
-                    ))
+                        f"eval-{number}-{pairing}-{time.time_ns()}", pairing,
+                    )
+
+            runs = list(await asyncio.gather(*(
+                one(family, index, pairing)
+                for pairing in range(pairings) for family in families
+                for index in range(len(conditions))
+            )))
             timing = await latency(http, server, latency_repeats) if latency_repeats else {}
     heard_lines = collector_lines(server.log_path.read_text(errors="replace"))
     for run in runs:
         run.misses.extend(f"heard: {line}" for line in heard_lines.get(run.collector, ()))
     rows, data = summarise(runs)
     return {"rows": rows, "figures": data, "latency": timing,
-            "misses": [f"{r.family}, {r.condition}: {m}" for r in runs for m in r.misses]}
+            "misses": [f"{r.family}, {r.condition}, pairing {r.pairing}: {m}"
+                       for r in runs for m in r.misses]}
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -498,13 +556,16 @@ async def run(args: argparse.Namespace) -> None:
         conditions, answers, repeats = ((1.0, None), (1.0, 10.0)), 3, 4
     if args.fields_only:
         repeats = 0
+    if args.answers is not None:
+        answers = args.answers
     with tempfile.TemporaryDirectory(prefix="viva-voice-eval-") as folder:
-        result = await evaluate(args.stt, families, conditions, answers, repeats, Path(folder))
+        result = await evaluate(args.stt, families, conditions, answers, repeats, Path(folder),
+                                args.pairings, args.parallel, args.server_tree, args.label)
     print(f"\nVoice evaluation, offline recogniser {args.stt}; {len(conditions)} conditions "
           f"per voice family (speed 0.85/1.0/1.25, noise 20/10 dB)\n")
-    report(f"voice-eval-{args.stt}",
-           ["voices", "fields right", "per field", "garbage stored unasked", "confirmations",
-            "answer WER", "nothing_heard"],
+    report(f"voice-eval-{args.stt}{'-' + args.label if args.label else ''}",
+           ["voices", "fields right", "by pairing (min–max)", "95 % interval", "per field",
+            "garbage stored unasked", "confirmations", "answer WER", "nothing_heard"],
            result["rows"], result)
     timing = result["latency"]
     if timing:
@@ -538,6 +599,16 @@ def main() -> None:
     parser.add_argument("--held-out-misses", action="store_true",
                         help="list the held-out voices' misses too (never while tuning)")
     parser.add_argument("--families", nargs="*", choices=FAMILIES, help="voice families")
+    parser.add_argument("--pairings", type=int, default=1, choices=range(1, len(SCRIPTS) + 1),
+                        help="script rotations per (voice, condition); 4: every script in "
+                        "every condition, 20 collectors a family")
+    parser.add_argument("--answers", type=int, help="interview answers per collector "
+                        "(first pairing only; default 5, --quick 3)")
+    parser.add_argument("--server-tree", type=Path,
+                        help="run another checkout's server (a before/after pair)")
+    parser.add_argument("--label", default="", help="names the result file and server log")
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="collectors in flight at once (the server decodes one at a time)")
     asyncio.run(run(parser.parse_args()))
 
 
