@@ -247,6 +247,31 @@ def confirmation_understood(field: str, text: str) -> bool:
     return reading.intent is not Intent.INVALID
 
 
+def heard_value(field: str, text: str) -> object:
+    """The value words heard while `field` is asked would give (the field answered and its
+    value, a role as its title), or None when they give none: what the recogniser compares
+    between its readings of one utterance."""
+    reading = read_message(field, text)
+    if reading.intent not in (Intent.ANSWER, Intent.CORRECTION) or reading.value is None:
+        return None
+    return reading.field, _comparable(reading.field, reading.value)
+
+
+def confirmation_value(field: str, text: str) -> object:
+    """What words heard while a value of `field` is confirmed would do: a correction's
+    value; None for a yes, a bare no or anything else (their confidence is not used)."""
+    reading = read_confirmation(field, text)
+    if reading.intent is not Intent.CORRECTION or reading.value is None:
+        return None
+    return _comparable(field, reading.value)
+
+
+def _comparable(field: str, value: Value) -> Value:
+    if field == "role":
+        return normalize_role(str(value)).title.lower()
+    return value
+
+
 def understood(field: str, text: str) -> bool:
     """Whether words heard while `field` is asked make sense for it: an answer Viva
     recognises (above), or any other reading the rules make of them (a question, "not
@@ -260,9 +285,16 @@ def understood(field: str, text: str) -> bool:
 
 
 def _offer(state: CollectorState, field: str, value: Value, confidence: float) -> CollectorStep:
-    """Store an answer (or a correction of an earlier field), or ask to confirm it first."""
+    """Store an answer (or a correction of an earlier field), or ask to confirm it first.
+
+    A role is offered as its normalised title; a near miss ("snake engineer") becomes the
+    closest listed title ("sales engineer"), which is always asked back: it is a guess,
+    whatever the recogniser's confidence in the words it heard."""
     if field == "role":
-        value = normalize_role(str(value)).title
+        title = normalize_role(str(value))
+        if not title.known:
+            confidence = 0.0
+        value = title.title
     if needs_confirmation(field, value, confidence):
         pending = replace(state, pending_field=field, pending_value=value)
         return _stay(pending, confirmation_question(field, value))

@@ -323,7 +323,8 @@ TENS: dict[str, int] = {
 # heard as "far"); read as that number only where the number would be, and confirmed.
 SOUNDALIKE_NUMBERS: dict[str, int] = {
     "won": 1, "to": 2, "too": 2, "free": 3, "tree": 3, "for": 4, "far": 4, "fore": 4,
-    "fife": 5, "sicks": 6, "ate": 8, "nein": 9, "tin": 10,
+    "fife": 5, "fine": 5, "hive": 5, "i'm": 5, "i": 5, "sicks": 6, "ate": 8, "nein": 9,
+    "tin": 10,
 }
 # idioms for a quantity, longest first
 QUANTITY_IDIOMS: tuple[tuple[str, int], ...] = (

@@ -175,3 +175,27 @@ def test_an_and_heard_as_in_between_technologies() -> None:
     step = advance(at("techstack"), read_message("techstack", "TypeScript, React in Kubernetes."),
                    0.99)
     assert step.state.techstack == ("TypeScript", "React", "Kubernetes")
+
+
+@pytest.mark.parametrize(
+    ("heard", "closest"),
+    [("snake engineer", "sales engineer"), ("NEMOP engineer", "MLOps engineer")],
+)
+def test_a_near_miss_role_is_offered_as_the_closest_title_and_always_asked_back(
+    heard: str, closest: str
+) -> None:
+    """The closest listed title is a guess, however sure the recogniser was of its words:
+    "No, it's snake engineer." (heard for "data engineer", confidence 0.77) was stored as
+    "sales engineer" without a question."""
+    step = advance(at("role"), read_message("role", heard), 0.99)
+    assert step.state.role is None and step.state.pending_value == closest
+    pending = advance(at("role"), read_message("role", "oath"), 0.99).state
+    corrected = advance(pending, read_confirmation("role", f"No, it's {heard}."), 0.99)
+    assert corrected.state.role is None and corrected.state.pending_value == closest
+    assert corrected.reply.startswith(f'I heard "{closest}"')
+
+
+@pytest.mark.parametrize("heard", ["I'm questions.", "I question.", "Fine questions, please."])
+def test_five_heard_without_its_consonants_is_read_and_asked_back(heard: str) -> None:
+    step = advance(at("amount"), read_message("amount", heard), 0.99)
+    assert step.state.amount is None and step.state.pending_value == 5
