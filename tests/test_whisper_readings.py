@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flows.collector import CONFIRM_BELOW, confirmation_understood, understood
+from flows.collector import CONFIRM_BELOW, confirmation_understood, heard_value, understood
 from voice.stt import SpeechHints
 from voice.whisper_stt import ALTERNATIVE_CONFIDENCE, _accepted, _Heard
 
@@ -51,3 +51,33 @@ def test_while_confirming_a_correction_must_be_recognisable() -> None:
     assert _accepted(heard, confirming).text == "No, it's data engineer."
     yes = _Heard("Yes.", 0.5, None, (("Yes!", 0.4),))
     assert _accepted(yes, confirming) == yes
+
+
+def stack_hints() -> SpeechHints:
+    return SpeechHints(expected="techstack", accepts=partial(understood, "techstack"),
+                       value_of=partial(heard_value, "techstack"))
+
+
+def test_a_nearly_as_likely_reading_with_another_value_makes_it_a_guess() -> None:
+    """"Java and Spring Boot." heard as "JavaScript, Spring Boot." at 0.67 was stored
+    without a question; the beam had Java too."""
+    heard = _Heard("JavaScript, Spring Boot.", 0.67, None,
+                   (("JavaScript, Spring Boot", 0.66), ("Java and Spring Boot.", 0.5)))
+    taken = _accepted(heard, stack_hints())
+    assert taken.text == "JavaScript, Spring Boot."
+    assert taken.confidence <= ALTERNATIVE_CONFIDENCE < CONFIRM_BELOW  # asked back
+
+
+def test_rivals_with_the_same_value_or_far_less_likely_change_nothing() -> None:
+    same = _Heard("Java and Spring Boot.", 0.67, None,
+                  (("Java, Spring Boot", 0.66), ("Java and Spring Boot!", 0.6)))
+    assert _accepted(same, stack_hints()) == same
+    unlikely = _Heard("Java and Spring Boot.", 0.8, None, (("JavaScript, Spring Boot.", 0.3),))
+    assert _accepted(unlikely, stack_hints()) == unlikely
+    role = SpeechHints(expected="role", accepts=partial(understood, "role"),
+                       value_of=partial(heard_value, "role"))
+    titles = _Heard("Data engineer.", 0.7, None, (("data engineer", 0.6),
+                                                  ("Data engineer role.", 0.6)))
+    assert _accepted(titles, role) == titles
+    rival = _Heard("DevOps engineer.", 0.7, None, (("MLOps engineer.", 0.6),))
+    assert _accepted(rival, role).confidence <= ALTERNATIVE_CONFIDENCE

@@ -17,6 +17,8 @@ from flows.collecting import CollectorReply, CollectorService
 from flows.collector import (
     CollectorState,
     confirmation_understood,
+    confirmation_value,
+    heard_value,
     spoken_value,
     understood,
 )
@@ -152,11 +154,13 @@ class CollectorConversation(_ServiceConversation):
             pending = state.pending_field
             said = spoken_value(pending, state.pending_value)
             return SpeechHints(expected=pending, confirming=said,
-                               accepts=partial(confirmation_understood, pending))
+                               accepts=partial(confirmation_understood, pending),
+                               value_of=partial(confirmation_value, pending))
         field = state.expected_field
         if field is None:
             return SpeechHints()
-        return SpeechHints(expected=field, accepts=partial(understood, field))
+        return SpeechHints(expected=field, accepts=partial(understood, field),
+                           value_of=partial(heard_value, field))
 
 
 class InterviewConversation(_ServiceConversation):

@@ -57,6 +57,10 @@ class SpeechHints:
     # which words would answer what was asked (the collector's reader for a closed field);
     # a recogniser with several readings may prefer one it accepts (Whisper's beam)
     accepts: Callable[[str], bool] | None = None
+    # the value those words would give (the collector's reading), or None: when another
+    # reading of the same utterance, nearly as likely, gives a different value, the
+    # recogniser reports a low confidence, so the value is asked back before it is stored
+    value_of: Callable[[str], object] | None = None
     confirming: str | None = None  # "I heard X. Is that…?" was asked: X, said back
 
 

@@ -28,7 +28,8 @@ import asyncio
 import hashlib
 import logging
 import math
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from flows.job_titles import TITLES
 from voice.audio import TARGET_RATE, Pcm, resample_pcm
 from voice.priority import INFERENCE_NICE, inference_pool
 from voice.stt import TECH_NAMES, SpeechHints, SpeechToText, Transcription, has_speech
+from voice.timing import speech_spans
 
 log = logging.getLogger(f"viva.{__name__}")
 
@@ -60,6 +62,9 @@ LOW_LOGPROB = -1.0  # Whisper keeps half of its 448-token context for the prompt
 # with at most this confidence, low enough that the collector asks back before storing it
 # ("Let's do a bit in your linter view." → the beam's "Let's do a behavioral interview.").
 ALTERNATIVE_CONFIDENCE = 0.3
+# A reading of the beam at least this share as likely as the chosen one, which gives the
+# field another value, makes the chosen value a guess (ALTERNATIVE_CONFIDENCE): asked back.
+RIVAL_SHARE = 0.5
 
 _TECH = TECH_NAMES.replace("PostgreSQL", "Postgres, PostgreSQL")  # as it is said, too
 _ROLES = ", ".join(TITLES[:40])
@@ -94,6 +99,15 @@ class WhisperConfig:
     nice: int = INFERENCE_NICE  # how much nicer than the event loop decoding runs
     min_window_s: float = 10.0  # encoder window (seconds of features) for short audio
     beam_size: int = 5
+    # decoding options measured by benchmarks/whisper_options.py (README, "Offline
+    # speech-to-text"); the defaults are what Viva runs
+    timestamps: bool = False  # decode with Whisper's timestamp tokens
+    trim_margin_s: float | None = None  # cut the audio to its voiced span plus this margin
+    # temperatures to sample at (best of 5) when the beam's reading fails Whisper's checks
+    # (compression ratio over 2.4: a loop; mean log-probability under -1)
+    fallback: tuple[float, ...] = ()
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
     # report Transcription.last_word_p (one more decoder pass, +4-6 % per decode). Off in
     # the server: the end-of-turn rule that would use it is measured, not adopted (README,
     # "Whisper's guessed last word"); benchmarks/smart_turn_eval.py turns it on.
@@ -182,6 +196,8 @@ class WhisperSpeechToText(SpeechToText):
             data = resample_pcm(data, pcm.sample_rate, TARGET_RATE)
         if not has_speech(Pcm(data, TARGET_RATE)):
             return Transcription("", None, self.name)
+        if self.config.trim_margin_s is not None:
+            data = trimmed(Pcm(data, TARGET_RATE), self.config.trim_margin_s).data
         audio = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
         model = self._model()
         piece = int(MAX_WINDOW_S * TARGET_RATE) - int(TAIL_S * TARGET_RATE)
@@ -225,15 +241,44 @@ class _Heard:
 
 def _accepted(heard: _Heard, hints: SpeechHints) -> _Heard:
     """The best reading that answers what was asked: the first one if it does, else the
-    beam's best one that does, at most ALTERNATIVE_CONFIDENCE sure; else the first."""
+    beam's best one that does, at most ALTERNATIVE_CONFIDENCE sure; else the first.
+    Then, when a rival reading gives another value (below), at most that sure too."""
     accepts = hints.accepts
-    if accepts is None or not heard.text or accepts(heard.text):
+    if accepts is None or not heard.text:
         return heard
-    for text, sure in heard.alternatives:
-        if text and accepts(text):
-            log.debug("took the beam's %r over %r", text, heard.text)
-            return _Heard(text, min(sure, ALTERNATIVE_CONFIDENCE))
-    return heard
+    chosen = heard
+    if not accepts(heard.text):
+        for text, sure in heard.alternatives:
+            if text and accepts(text):
+                log.debug("took the beam's %r over %r", text, heard.text)
+                chosen = _Heard(text, min(sure, ALTERNATIVE_CONFIDENCE))
+                break
+    rival = _rival(chosen, [(heard.text, heard.confidence), *heard.alternatives], hints)
+    if rival is not None:
+        log.debug("the beam also heard %r for %r", rival, chosen.text)
+        return replace(chosen, confidence=min(chosen.confidence, ALTERNATIVE_CONFIDENCE))
+    return chosen
+
+
+def _rival(
+    chosen: _Heard, readings: list[tuple[str, float]], hints: SpeechHints
+) -> str | None:
+    """A reading of the same utterance, at least RIVAL_SHARE as likely as the chosen one,
+    that gives the field another value ("Java and Spring Boot" beside "JavaScript, Spring
+    Boot"; "MLOps engineer" beside "DevOps engineer"): the recogniser cannot tell them
+    apart, so the value must not be stored without a question."""
+    value_of = hints.value_of
+    if value_of is None:
+        return None
+    value = value_of(chosen.text)
+    if value is None:
+        return None
+    for text, sure in readings:
+        if text and text != chosen.text and sure >= RIVAL_SHARE * chosen.confidence:
+            other = value_of(text)
+            if other is not None and other != value:
+                return text
+    return None
 
 
 def _decode(
@@ -251,22 +296,40 @@ def _decode(
     features = np.pad(features[:, :window], ((0, 0), (0, max(0, window - frames))))
     encoded = whisper.encode(features)
     previous = tokenizer.encode(" " + context.strip())[-MAX_PROMPT_TOKENS:] if context else []
-    prompt = whisper.get_prompt(tokenizer, previous, without_timestamps=True)
+    prompt = whisper.get_prompt(tokenizer, previous, without_timestamps=not config.timestamps)
     spoken = len(audio) / TARGET_RATE
+    options = {
+        "max_length": len(prompt) + int(spoken * TOKENS_PER_SECOND) + MIN_TOKENS
+        + (8 if config.timestamps else 0),
+        "return_scores": True,
+        "return_no_speech_prob": True,
+        "suppress_blank": True,
+        "suppress_tokens": model.suppress,
+        "repetition_penalty": config.repetition_penalty,
+        "no_repeat_ngram_size": config.no_repeat_ngram_size,
+    }
     result = whisper.model.generate(
-        encoded,
-        [prompt],
-        beam_size=config.beam_size,
-        max_length=len(prompt) + int(spoken * TOKENS_PER_SECOND) + MIN_TOKENS,
-        return_scores=True,
-        return_no_speech_prob=True,
-        suppress_blank=True,
-        suppress_tokens=model.suppress,
-        num_hypotheses=max(1, min(readings, config.beam_size)),
+        encoded, [prompt], beam_size=config.beam_size,
+        num_hypotheses=max(1, min(readings, config.beam_size)), **options,
     )[0]
     tokens = result.sequences_ids[0]
     text = without_loops(tokenizer.decode(tokens).strip())
     avg_logprob = _mean_logprob(result.scores[0], tokens)
+    for temperature in config.fallback if _fails(text, avg_logprob) else ():
+        sampled = whisper.model.generate(
+            encoded, [prompt], beam_size=1, num_hypotheses=5, sampling_topk=0,
+            sampling_temperature=temperature, **options,
+        )[0]
+        best = max(range(len(sampled.sequences_ids)),
+                   key=lambda i: _mean_logprob(sampled.scores[i], sampled.sequences_ids[i]))
+        again = sampled.sequences_ids[best]
+        again_logprob = _mean_logprob(sampled.scores[best], again)
+        log.debug("fell back to temperature %.1f: %r", temperature, tokenizer.decode(again))
+        if again_logprob > avg_logprob:
+            tokens, avg_logprob = again, again_logprob
+            text = without_loops(tokenizer.decode(tokens).strip())
+        if not _fails(text, avg_logprob):
+            break
     log.debug("heard %r: avg logprob %.2f, no speech %.2f", text, avg_logprob,
               result.no_speech_prob)
     if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < LOW_LOGPROB:
@@ -279,6 +342,25 @@ def _decode(
         for ids, score in zip(result.sequences_ids[1:], result.scores[1:], strict=True)
     )
     return _Heard(text, confidence(avg_logprob, result.no_speech_prob), last_p, others)
+
+
+def _fails(text: str, avg_logprob: float) -> bool:
+    """Whisper's own test of a reading: a loop (text that compresses over 2.4 times) or an
+    unlikely text (mean log-probability under -1)."""
+    if not text:
+        return False
+    data = text.encode()
+    return len(data) / len(zlib.compress(data)) > 2.4 or avg_logprob < LOW_LOGPROB
+
+
+def trimmed(pcm: Pcm, margin_s: float) -> Pcm:
+    """16 kHz `pcm` cut to its voiced span (webrtcvad), with `margin_s` either side."""
+    spans = speech_spans(pcm, 1)
+    if not spans:
+        return pcm
+    start = max(0.0, spans[0][0] - margin_s)
+    end = min(pcm.duration_s, spans[-1][1] + margin_s)
+    return Pcm(pcm.data[int(start * TARGET_RATE) * 2 : int(end * TARGET_RATE) * 2], TARGET_RATE)
 
 
 def _mean_logprob(score: float, tokens: list[int]) -> float:
