@@ -257,13 +257,16 @@ def heard_value(field: str, text: str) -> object:
     return reading.field, _comparable(reading.field, reading.value)
 
 
-def confirmation_value(field: str, text: str) -> object:
-    """What words heard while a value of `field` is confirmed would do: a correction's
-    value; None for a yes, a bare no or anything else (their confidence is not used)."""
+def confirmation_value(field: str, pending: Value, text: str) -> object:
+    """What words heard while `pending` (a value of `field`) is confirmed would do: a
+    correction's value; None for a yes, a bare no or anything else (their confidence is
+    not used), and for a "correction" back to `pending` itself: the candidate has just
+    said it was wrong, so a reading that repeats it is no rival to the correction."""
     reading = read_confirmation(field, text)
     if reading.intent is not Intent.CORRECTION or reading.value is None:
         return None
-    return _comparable(field, reading.value)
+    value = _comparable(field, reading.value)
+    return None if value == _comparable(field, pending) else value
 
 
 def _comparable(field: str, value: Value) -> Value:

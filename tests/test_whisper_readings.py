@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from flows.collector import CONFIRM_BELOW, confirmation_understood, heard_value, understood
+from flows.collector import (
+    CONFIRM_BELOW,
+    confirmation_understood,
+    confirmation_value,
+    heard_value,
+    understood,
+)
 from voice.stt import SpeechHints
 from voice.whisper_stt import ALTERNATIVE_CONFIDENCE, _accepted, _Heard
 
@@ -81,3 +87,18 @@ def test_rivals_with_the_same_value_or_far_less_likely_change_nothing() -> None:
     assert _accepted(titles, role) == titles
     rival = _Heard("DevOps engineer.", 0.7, None, (("MLOps engineer.", 0.6),))
     assert _accepted(rival, role).confidence <= ALTERNATIVE_CONFIDENCE
+
+
+def test_while_confirming_a_reading_back_to_the_rejected_value_is_no_rival() -> None:
+    """"No, it's Java and Spring Boot." to 'I heard "JavaScript and Spring Boot"': the beam's
+    "No, it's JavaScript…" repeats what the candidate has just said no to."""
+    pending = ("JavaScript", "Spring Boot")
+    confirming = SpeechHints(expected="techstack", confirming="JavaScript and Spring Boot",
+                             accepts=partial(confirmation_understood, "techstack"),
+                             value_of=partial(confirmation_value, "techstack", pending))
+    heard = _Heard("No, it's Java and Spring Boot.", 0.7, None,
+                   (("No, it's JavaScript and Spring Boot.", 0.65),))
+    assert _accepted(heard, confirming) == heard
+    other = _Heard("No, it's Java and Spring Boot.", 0.7, None,
+                   (("No, it's Go and Spring Boot.", 0.65),))
+    assert _accepted(other, confirming).confidence <= ALTERNATIVE_CONFIDENCE

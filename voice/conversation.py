@@ -155,7 +155,8 @@ class CollectorConversation(_ServiceConversation):
             said = spoken_value(pending, state.pending_value)
             return SpeechHints(expected=pending, confirming=said,
                                accepts=partial(confirmation_understood, pending),
-                               value_of=partial(confirmation_value, pending))
+                               value_of=partial(confirmation_value, pending,
+                                                state.pending_value))
         field = state.expected_field
         if field is None:
             return SpeechHints()
