@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.voice_eval import HELD_OUT, evaluate
+from benchmarks.voice_eval import HELD_OUT, Heard, evaluate, summarise, wilson_interval
 from tests.conftest import IN_CI
 
 FIELDS = {"readiness", "role", "interview_type", "level", "techstack", "amount"}
@@ -44,3 +44,19 @@ async def test_the_voice_evaluation_runs_end_to_end(tmp_path: Path) -> None:
     assert timing["cpu_per_audio_second"] > 0
     assert timing["loop_lag_max_ms_at_most"] >= timing["loop_lag_p99_ms_at_most"] > 0
     assert len(result["rows"]) == 3
+
+
+def test_the_spread_is_reported_by_pairing_with_an_interval() -> None:
+    """Each rotation of the scripts over the conditions is scored on its own, and the
+    whole figure gets a 95 % interval: how far one run's figure can move."""
+    names = ("readiness", "role", "interview_type", "level", "techstack", "amount")
+    runs = [Heard("piper-joe", "speed 1.0", fields=dict.fromkeys(names, True), pairing=0),
+            Heard("piper-joe", "speed 1.0", fields={**dict.fromkeys(names, True), "role": False},
+                  pairing=1)]
+    _rows, figures = summarise(runs)
+    joe = figures["piper-joe"]
+    assert joe["pairings"] == [1.0, round(5 / 6, 3)] and joe["fields"] == 12
+    low, high = joe["interval_95"]
+    assert low < 11 / 12 < high <= 1.0
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(30, 30)[0] < 1.0 == wilson_interval(30, 30)[1]
