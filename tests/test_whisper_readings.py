@@ -102,3 +102,11 @@ def test_while_confirming_a_reading_back_to_the_rejected_value_is_no_rival() -> 
     other = _Heard("No, it's Java and Spring Boot.", 0.7, None,
                    (("No, it's Go and Spring Boot.", 0.65),))
     assert _accepted(other, confirming).confidence <= ALTERNATIVE_CONFIDENCE
+
+
+def test_a_reading_that_does_not_answer_is_no_rival() -> None:
+    """"No, it's genre and Spring Boot." beside "No, it's Java and Spring Boot.": Genre is
+    no technology Viva knows, so nothing is in doubt."""
+    heard = _Heard("Java and Spring Boot.", 0.8, None,
+                   (("Genre and Spring Boot.", 0.7), ("Java and Spring, Boot.", 0.6)))
+    assert _accepted(heard, stack_hints()) == heard

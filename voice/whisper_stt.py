@@ -264,17 +264,19 @@ def _rival(
     chosen: _Heard, readings: list[tuple[str, float]], hints: SpeechHints
 ) -> str | None:
     """A reading of the same utterance, at least RIVAL_SHARE as likely as the chosen one,
-    that gives the field another value ("Java and Spring Boot" beside "JavaScript, Spring
+    that answers with another value ("Java and Spring Boot" beside "JavaScript, Spring
     Boot"; "MLOps engineer" beside "DevOps engineer"): the recogniser cannot tell them
-    apart, so the value must not be stored without a question."""
-    value_of = hints.value_of
-    if value_of is None:
+    apart, so the value must not be stored without a question. A reading that does not
+    answer ("Genre and Spring Boot": not a technology Viva knows) is no rival."""
+    value_of, accepts = hints.value_of, hints.accepts
+    if value_of is None or accepts is None:
         return None
     value = value_of(chosen.text)
     if value is None:
         return None
     for text, sure in readings:
-        if text and text != chosen.text and sure >= RIVAL_SHARE * chosen.confidence:
+        if (text and text != chosen.text and sure >= RIVAL_SHARE * chosen.confidence
+                and accepts(text)):
             other = value_of(text)
             if other is not None and other != value:
                 return text
