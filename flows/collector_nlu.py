@@ -130,6 +130,9 @@ _NOT_A_VALUE = _any(
 )
 
 _TYPE_PATTERNS = {name: _words(words) for name, words in vocab.INTERVIEW_TYPE_WORDS.items()}
+_DIRECT_MIXED = _words(
+    word for word in vocab.INTERVIEW_TYPE_WORDS["mixed"] if word not in vocab.INDIRECT_MIXED_WORDS
+)
 _LEVEL_PATTERNS = {name: _words(words) for name, words in vocab.LEVEL_WORDS.items()}
 _NEGATED = re.compile(
     r"(?:\b(?:not|no|don'?t\s+want|never|without|rather\s+than|instead\s+of|except)\s+"
@@ -254,7 +257,11 @@ def _read_field(field: str, text: str) -> Reading:
         return _answer(field, role) if role else _invalid(field, ROLE_PROBLEM)
     if field == "interview_type":
         kind = _interview_type(text)
-        return _answer(field, kind) if kind else _invalid(field, TYPE_PROBLEM)
+        if kind is None:
+            return _invalid(field, TYPE_PROBLEM)
+        indirect = kind == "mixed" and len(_categories(text, _TYPE_PATTERNS)) == 1 and (
+            _DIRECT_MIXED.search(text) is None)
+        return Reading(Intent.ANSWER, field, kind, guessed=indirect)
     if field == "level":
         levels = _categories(text, _LEVEL_PATTERNS)
         if len(levels) == 1:

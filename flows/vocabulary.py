@@ -292,6 +292,10 @@ INTERVIEW_TYPE_WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# words that choose "mixed" only indirectly ("everything", "either"): read, and asked back
+# ("Let's do everything you'll interview." was heard for "Let's do a behavioral interview.")
+INDIRECT_MIXED_WORDS = ("everything", "either", "all of (?:them|the above)")
+
 LEVEL_WORDS: dict[str, tuple[str, ...]] = {
     "intern": ("intern", "interns", "internship", "trainee", "student", "apprentice(?:ship)?"),
     "junior": (

@@ -199,3 +199,16 @@ def test_a_near_miss_role_is_offered_as_the_closest_title_and_always_asked_back(
 def test_five_heard_without_its_consonants_is_read_and_asked_back(heard: str) -> None:
     step = advance(at("amount"), read_message("amount", heard), 0.99)
     assert step.state.amount is None and step.state.pending_value == 5
+
+
+def test_mixed_chosen_only_indirectly_is_asked_back() -> None:
+    """"Let's do everything you'll interview." (heard for "…a behavioral interview.") was
+    stored as mixed without a question; "a mix of both" is still taken at once."""
+    step = advance(at("interview_type"),
+                   read_message("interview_type", "Let's do everything you'll interview."), 0.99)
+    assert step.state.interview_type is None and step.state.pending_value == "mixed"
+    direct = advance(at("interview_type"), read_message("interview_type", "A mix of both."), 0.99)
+    assert direct.state.interview_type == "mixed"
+    both = advance(at("interview_type"),
+                   read_message("interview_type", "technical and behavioral, everything"), 0.99)
+    assert both.state.interview_type == "mixed"
