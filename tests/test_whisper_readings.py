@@ -16,8 +16,10 @@ from flows.collector import (
     heard_value,
     understood,
 )
+from tests.speech_samples import speak
+from voice.audio import TARGET_RATE, Pcm
 from voice.stt import SpeechHints
-from voice.whisper_stt import ALTERNATIVE_CONFIDENCE, _accepted, _Heard
+from voice.whisper_stt import ALTERNATIVE_CONFIDENCE, _accepted, _fails, _Heard, trimmed
 
 
 def hints(field: str) -> SpeechHints:
@@ -110,3 +112,18 @@ def test_a_reading_that_does_not_answer_is_no_rival() -> None:
     heard = _Heard("Java and Spring Boot.", 0.8, None,
                    (("Genre and Spring Boot.", 0.7), ("Java and Spring, Boot.", 0.6)))
     assert _accepted(heard, stack_hints()) == heard
+
+
+def test_the_measured_options_trim_to_the_voice_and_spot_loops() -> None:
+    """Two decoding options benchmarks/whisper_options.py measures (off in the server):
+    the audio cut to its voiced span, and Whisper's own test of a reading (a loop, or an
+    unlikely text) that starts its temperature fallback."""
+    voice = speak("I would put a cache in front of the database.")
+    silence = b"\x00\x00" * TARGET_RATE
+    padded = Pcm(silence + voice.data + silence, TARGET_RATE)
+    cut = trimmed(padded, 0.3)
+    assert voice.duration_s - 0.5 < cut.duration_s < voice.duration_s + 0.7
+    assert trimmed(Pcm(silence, TARGET_RATE), 0.3).duration_s == 1.0  # nothing voiced
+    assert _fails("the cache the cache the cache the cache the cache the cache", -0.2)
+    assert _fails("I would put a cache in front of it.", -1.5)
+    assert not _fails("I would put a cache in front of it.", -0.2)
