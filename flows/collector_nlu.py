@@ -400,7 +400,8 @@ def _tech_names(part: str) -> list[tuple[str, bool]]:
     names: list[tuple[str, bool]] = []
     i = 0
     while i < len(tokens):
-        if names and tokens[i].lower() in vocab.TECH_JOINERS:  # "React in Kubernetes"
+        # "React in Kubernetes", and "…, in Kafka" ("and" heard as "in" after a comma)
+        if (names or len(tokens) > 1) and tokens[i].lower() in vocab.TECH_JOINERS:
             i += 1
             continue
         for j in range(min(len(tokens), i + 4), i, -1):

@@ -212,3 +212,11 @@ def test_mixed_chosen_only_indirectly_is_asked_back() -> None:
     both = advance(at("interview_type"),
                    read_message("interview_type", "technical and behavioral, everything"), 0.99)
     assert both.state.interview_type == "mixed"
+
+
+def test_and_heard_as_in_after_a_comma_keeps_the_next_technology() -> None:
+    """"Java, Spring Boot, in Kafka." (Whisper's reading of "…and Kafka" in a call) lost
+    Kafka."""
+    step = advance(at("techstack"), read_message("techstack", "Java, Spring Boot, in Kafka."),
+                   0.99)
+    assert step.state.techstack == ("Java", "Spring Boot", "Kafka")

@@ -70,7 +70,7 @@ def test_a_nearly_as_likely_reading_with_another_value_makes_it_a_guess() -> Non
     """"Java and Spring Boot." heard as "JavaScript, Spring Boot." at 0.67 was stored
     without a question; the beam had Java too."""
     heard = _Heard("JavaScript, Spring Boot.", 0.67, None,
-                   (("JavaScript, Spring Boot", 0.66), ("Java and Spring Boot.", 0.5)))
+                   (("JavaScript, Spring Boot", 0.66), ("Java and Spring Boot.", 0.6)))
     taken = _accepted(heard, stack_hints())
     assert taken.text == "JavaScript, Spring Boot."
     assert taken.confidence <= ALTERNATIVE_CONFIDENCE < CONFIRM_BELOW  # asked back
@@ -80,7 +80,7 @@ def test_rivals_with_the_same_value_or_far_less_likely_change_nothing() -> None:
     same = _Heard("Java and Spring Boot.", 0.67, None,
                   (("Java, Spring Boot", 0.66), ("Java and Spring Boot!", 0.6)))
     assert _accepted(same, stack_hints()) == same
-    unlikely = _Heard("Java and Spring Boot.", 0.8, None, (("JavaScript, Spring Boot.", 0.3),))
+    unlikely = _Heard("Java and Spring Boot.", 0.8, None, (("JavaScript, Spring Boot.", 0.5),))
     assert _accepted(unlikely, stack_hints()) == unlikely
     role = SpeechHints(expected="role", accepts=partial(understood, "role"),
                        value_of=partial(heard_value, "role"))
