@@ -127,3 +127,9 @@ def test_the_measured_options_trim_to_the_voice_and_spot_loops() -> None:
     assert _fails("the cache the cache the cache the cache the cache the cache", -0.2)
     assert _fails("I would put a cache in front of it.", -1.5)
     assert not _fails("I would put a cache in front of it.", -0.2)
+
+
+def test_a_reading_that_stops_early_is_no_rival() -> None:
+    """The beam's "Java, Spring Boot," beside "Java, Spring Boot, and Kafka." (a call)."""
+    heard = _Heard("Java, Spring Boot, and Kafka.", 0.75, None, (("Java, Spring Boot,", 0.7),))
+    assert _accepted(heard, stack_hints()) == heard

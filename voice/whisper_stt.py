@@ -279,16 +279,18 @@ def _rival(
     that answers with another value ("Java and Spring Boot" beside "JavaScript, Spring
     Boot"; "MLOps engineer" beside "DevOps engineer"): the recogniser cannot tell them
     apart, so the value must not be stored without a question. A reading that does not
-    answer ("Genre and Spring Boot": not a technology Viva knows) is no rival."""
+    answer ("Genre and Spring Boot": not a technology Viva knows) is no rival, nor one
+    that stops early ("Java, Spring Boot," beside "Java, Spring Boot, and Kafka.")."""
     value_of, accepts = hints.value_of, hints.accepts
     if value_of is None or accepts is None:
         return None
     value = value_of(chosen.text)
     if value is None:
         return None
+    words = _words(chosen.text)
     for text, sure in readings:
         if (text and text != chosen.text and sure >= RIVAL_SHARE * chosen.confidence
-                and accepts(text)):
+                and words[: len(_words(text))] != _words(text) and accepts(text)):
             other = value_of(text)
             if other is not None and other != value:
                 return text
@@ -375,6 +377,10 @@ def trimmed(pcm: Pcm, margin_s: float) -> Pcm:
     start = max(0.0, spans[0][0] - margin_s)
     end = min(pcm.duration_s, spans[-1][1] + margin_s)
     return Pcm(pcm.data[int(start * TARGET_RATE) * 2 : int(end * TARGET_RATE) * 2], TARGET_RATE)
+
+
+def _words(text: str) -> list[str]:
+    return [word.strip(_CLOSING).lower() for word in text.split() if word.strip(_CLOSING)]
 
 
 def _mean_logprob(score: float, tokens: list[int]) -> float:
