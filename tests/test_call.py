@@ -262,7 +262,9 @@ async def test_speech_is_cut_into_utterances_where_it_pauses(client: TestClient)
     """A 300 ms pause stays inside one utterance; a long pause ends it; replies are heard."""
     owner = user()
     session_id = await collector_at(client, owner, "techstack")
-    stack = with_pause("Java", "Spring Boot and Kafka", 0.3)  # silence window: 700 ms
+    # not "Java": Whisper's beam can hold "JavaScript" nearly as likely for Piper's "Java", and
+    # the collector then asks the stack back (a rival reading), which is not this test's point
+    stack = with_pause("Python", "Django and Docker", 0.3)  # silence window: 700 ms
     amount = speak("one question")
     caller = Caller(client, call_path("collector", session_id, owner))
     try:
@@ -281,7 +283,7 @@ async def test_speech_is_cut_into_utterances_where_it_pauses(client: TestClient)
         # both sides of the short pause in one utterance (the last name, after Opus, is
         # now and then heard as another one: the words are not the point; a turn taken at
         # the pause and taken back when the speech went on is one answer)
-        assert plain(heard[0]).startswith("java spring boot and "), heard
+        assert plain(heard[0]).startswith("python django and "), heard
         assert plain(heard[1]) == "one question", heard
         turns = caller.of_type("turn", after=mark)
         assert [t["expected_field"] for t in turns] == ["amount", None]
@@ -303,7 +305,7 @@ async def test_speech_is_cut_into_utterances_where_it_pauses(client: TestClient)
     interview = await (
         await client.get(f"/api/interviews/{completed['interview_id']}", params={"user_id": owner})
     ).json()
-    assert interview["techstack"][:2] == ["Java", "Spring Boot"]
+    assert interview["techstack"][:2] == ["Python", "Django"]
     assert len(interview["techstack"]) == 3
     assert len(interview["questions"]) == 1
 
