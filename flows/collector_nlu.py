@@ -415,7 +415,15 @@ def _tech_names(part: str) -> list[tuple[str, bool]]:
     if i == len(tokens):
         return names
     if len(tokens) > 4 or _stop(tokens[0].lower()):
-        return []  # a sentence or filler, not a technology
+        # a sentence or filler, not a technology; but a name after a filler word (Whisper
+        # capitalises names: "into Bernities" for "Kubernetes") is one, unknown and so
+        # asked back rather than dropped without a word
+        named = [token for token in tokens if not _stop(token.lower())]
+        if len(tokens) <= 3 and 1 <= len(named) <= 2 and tokens[-1] == named[-1] and (
+            named[0][:1].isupper() and named[0] != "I"
+        ):
+            return [(" ".join(named), False)]
+        return []
     if any(c.isupper() for c in part):
         return [(part, False)]
     return [(" ".join(token[:1].upper() + token[1:] for token in tokens), False)]

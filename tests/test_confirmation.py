@@ -171,6 +171,28 @@ def test_an_unknown_technology_is_asked_back() -> None:
     assert known.state.techstack == ("Java", "Spring Boot")
 
 
+@pytest.mark.parametrize(
+    ("heard", "fillers"),
+    [
+        ("TypeScript, React, into Bernities.", [("Python, in my free time.", ("Python",))]),
+        ("TypeScript, React and the Bernities.", [("Java, mostly.", ("Java",))]),
+        ("TypeScript, React, so Bernities.", [("Go, and I like it.", ("Go",))]),
+    ],
+)
+def test_a_name_after_a_filler_word_is_asked_back_not_dropped(
+    heard: str, fillers: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    """Whisper heard "Kubernetes" as "into Bernities": the stack was stored as TypeScript
+    and React without a question. A capitalised name after a filler word is an unknown
+    technology (asked back); a filler phrase alone still is not one."""
+    step = advance(at("techstack"), read_message("techstack", heard), 0.99)
+    assert step.state.techstack == ()
+    assert step.state.pending_value == ("TypeScript", "React", "Bernities")
+    for said, stored in fillers:
+        plain = advance(at("techstack"), read_message("techstack", said), 0.99).state
+        assert plain.pending_value is None and plain.techstack == stored, said
+
+
 def test_an_and_heard_as_in_between_technologies() -> None:
     step = advance(at("techstack"), read_message("techstack", "TypeScript, React in Kubernetes."),
                    0.99)
