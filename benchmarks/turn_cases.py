@@ -38,6 +38,7 @@ PATIENCE_S = 240  # a busy machine can take minutes over a reply; a stuck one fa
 TIMELINE_SLACK_MS = 300  # how far the server's last voiced frame may be from the caller's
 QUIET_RUN_S = 0.2  # the reply counts as stopped once this much silence arrives in a row
 OVERLAP_AFTER_S = 0.6  # how far into the reply's sound the caller speaks over it
+HELD_FOR_GOOD_S = 30.0  # a reply held this long with nothing happening is never resumed
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Outcome:
     barged_in: bool = False  # overlaps: the reply was cut short
     stop_heard_ms: float | None = None  # interruptions: onset → the reply quiet at the caller
     stop_event_ms: float | None = None  # interruptions: onset → the server's "held" event
+    held_for_good: bool = False  # overlaps: the reply was held and never resumed nor cut
 
     @property
     def split(self) -> bool:
@@ -196,14 +198,31 @@ async def overlap(
         outcome.stop_event_ms = (held[0]["_at"] - onset) * 1000 if held else None
         quiet = _quiet_from(caller, onset)
         outcome.stop_heard_ms = (quiet - onset) * 1000 if quiet is not None else None
-    await caller.wait_for(lambda e: e["type"] == "assistant_done", PATIENCE_S, after=mark)
-    await settled(caller)
+    outcome.held_for_good = not await _reply_over(caller, mark, during)
+    if not outcome.held_for_good:
+        await settled(caller)
     playback = [e["state"] for e in caller.of_type("playback", after=during)]
     outcome.held = "held" in playback
     outcome.barged_in = bool(caller.of_type("barge_in", after=during))
     outcome.heard = [e["text"] for e in caller.of_type("user_transcript", after=during)]
     outcome.turns = len(outcome.heard)
     return outcome
+
+
+async def _reply_over(caller: BenchCaller, mark: int, during: int) -> bool:
+    """Wait for the reply's end; False when it stays held with nothing happening (a stall
+    the call never leaves: the caller hangs up and goes on in a new call)."""
+    deadline = time.monotonic() + PATIENCE_S
+    while time.monotonic() < deadline:
+        if caller.of_type("assistant_done", after=mark):
+            return True
+        playback = caller.of_type("playback", after=during)
+        last = caller.events[-1]["_at"] if caller.events else 0.0
+        quiet_s = time.monotonic() - last
+        if playback and playback[-1]["state"] == "held" and quiet_s > HELD_FOR_GOOD_S:
+            return False
+        await asyncio.sleep(0.5)
+    raise TimeoutError("the reply never ended")
 
 
 async def settled(caller: BenchCaller, quiet_s: float = 1.5) -> None:

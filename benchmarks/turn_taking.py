@@ -46,6 +46,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -117,7 +118,11 @@ async def speculative(http: aiohttp.ClientSession, base: str) -> dict[str, float
 
 
 async def run_mode(
-    mode: str, sets: dict[str, Any], extra: dict[str, str], name: str = "turn_taking"
+    mode: str,
+    sets: dict[str, Any],
+    extra: dict[str, str],
+    name: str = "turn_taking",
+    server_tree: Path | None = None,
 ) -> tuple[list[Outcome], dict[str, Any]]:
     outcomes: list[Outcome] = []
     costs: dict[str, Any] = {"mode": mode}
@@ -131,7 +136,8 @@ async def run_mode(
             **extra,
         }
         log_path = RESULTS / f"{name}-{mode.replace(':', '-')}-server.log"
-        async with ServerProcess(env, log_path=log_path) as server, aiohttp.ClientSession() as http:
+        server_process = ServerProcess(env, log_path=log_path, cwd=server_tree)
+        async with server_process as server, aiohttp.ClientSession() as http:
             with OtherLoad(server.pid) as other:
                 interview: list[Said] = sets["interview"]
                 cpu = cpu_seconds(server.pid)
@@ -157,6 +163,7 @@ def show(outcome: Outcome) -> None:
     extra = ""
     if outcome.kind in ("backchannel", "interruption"):
         extra = (f"held={outcome.held} cut={outcome.barged_in} "
+                 f"{'HELD FOR GOOD ' if outcome.held_for_good else ''}"
                  f"stop heard={fmt(outcome.stop_heard_ms)} ms ")
     print(
         f"  {outcome.mode:12} {outcome.kind:16} {outcome.voice:18} turns={outcome.turns} "
@@ -226,11 +233,14 @@ async def overlap_call(
     outcomes: list[Outcome] = []
     try:
         await greeted(caller, PATIENCE_S)
-        for trigger, over in overlaps:
+        for index, (trigger, over) in enumerate(overlaps):
             await asyncio.sleep(0.5)
             outcome = await overlap(caller, trigger, over, mode)
             outcomes.append(outcome)
             show(outcome)
+            if outcome.held_for_good:  # this call is stuck: the rest in a new one
+                await caller.hang_up()
+                return outcomes + await overlap_call(http, base, mode, overlaps[index + 1 :])
             await settled(caller)
     finally:
         await caller.hang_up()
@@ -323,7 +333,8 @@ def overlap_rows(outcomes: list[Outcome], modes: list[str]) -> list[list[Any]]:
             cut = sum(o.barged_in for o in backchannels)
             share = f"{cut} ({cut / len(backchannels) * 100:.0f} %)"
             held = sum(o.held for o in backchannels)
-            rows.append([mode, "backchannel", len(backchannels), held, share, "", "", ""])
+            stuck = sum(o.held_for_good for o in backchannels)
+            rows.append([mode, "backchannel", len(backchannels), held, share, stuck, "", "", ""])
         stops = [o for o in outcomes if o.mode == mode and o.kind == "interruption"]
         if stops:
             cut = sum(o.barged_in for o in stops)
@@ -332,6 +343,7 @@ def overlap_rows(outcomes: list[Outcome], modes: list[str]) -> list[list[Any]]:
             within = sum(1 for o in stops if o.barged_in and (o.stop_heard_ms or 1e9) <= 400)
             rows.append([mode, "interruption", len(stops), sum(o.held for o in stops),
                          f"{cut} ({cut / len(stops) * 100:.0f} %)",
+                         sum(o.held_for_good for o in stops),
                          f"{within} ({within / len(stops) * 100:.0f} %)",
                          f"{fmt(percentile(heard, 50))} / {fmt(percentile(heard, 90))}",
                          fmt(percentile(event, 50))])
@@ -382,7 +394,8 @@ async def run(args: argparse.Namespace) -> None:
     name = "-".join([name, *args.tag, *(setting.lower() for setting in args.env)])
     for mode in args.modes:
         extra = dict(setting.split("=", 1) for setting in args.env)
-        found, cost = await run_mode(mode, sets, extra, name)
+        tree = Path(args.server_tree) if args.server_tree else None
+        found, cost = await run_mode(mode, sets, extra, name, tree)
         outcomes += found
         costs.append(cost)
     cpu = decision_cpu_share()
@@ -407,7 +420,7 @@ async def run(args: argparse.Namespace) -> None:
         print()
         report(
             f"{name}-overlap",
-            ["mode", "said over the reply", "n", "held", "cut (barge-in)",
+            ["mode", "said over the reply", "n", "held", "cut (barge-in)", "held for good",
              "cut within 400 ms", "onset → reply quiet p50 / p90 ms", "onset → held event p50 ms"],
             overlap_rows(outcomes, args.modes),
             {"outcomes": [asdict(o) for o in outcomes if o.kind in OVERLAP_KINDS]},
@@ -440,6 +453,7 @@ def main() -> None:
     parser.add_argument("--tag", nargs="*", default=[], help="added to the results' file names")
     parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE",
                         help="more server settings for every mode (VIVA_BARGE_IN_MS=250)")
+    parser.add_argument("--server-tree", help="run another checkout's server (A/B pairs)")
     parser.add_argument("--modes", nargs="+", default=["fixed", "adaptive"],
                         help="fixed, adaptive, or adaptive:<VIVA_WORDS_AT_MS>")
     asyncio.run(run(parser.parse_args()))
