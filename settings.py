@@ -98,7 +98,7 @@ class Settings:
     vad_silence_ms_interview: int = 1200
     vad_pre_speech_ms: int = 300
     vad_min_utterance_ms: int = 300
-    barge_in_ms: int = 400
+    barge_in_ms: int = 120
     early_transcript_ms: int = 400  # 0: off. Transcribe after this much silence, speculatively
     end_of_turn: str = "adaptive"  # fixed: the silence windows above; adaptive: voice/end_of_turn
     # adaptive: transcribe the turn so far after this much silence (voice/end_of_turn.py)

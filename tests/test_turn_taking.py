@@ -165,6 +165,82 @@ async def test_a_backchannel_and_a_cough_do_not_stop_the_reply(client: TestClien
     assert items[2]["message"] == reply.text
 
 
+async def test_a_noise_too_short_to_be_an_utterance_resumes_the_reply(client: TestClient) -> None:
+    # A burst long enough to hold playback, too short for an utterance (the VAD discards
+    # it): it used to leave the reply held for good.
+    owner, session_id, caller = await answered(client)
+    try:
+        mark = len(caller.events)
+        caller.mic.say(speak("I would put the slow work on a queue."), then_silence_s=0.5)
+        start = await caller.wait_for(lambda e: e["type"] == "assistant_text", after=mark)
+        await asyncio.sleep(0.6)
+        during = len(caller.events)
+        caller.mic.say(cough(0.15), then_silence_s=0.3)
+        resumed = await caller.wait_for(
+            lambda e: e["type"] == "playback" and e["state"] == "resumed", after=during
+        )
+        reply = await next_reply(caller, past(caller, start) - 1)
+        assert not reply.done["interrupted"]
+        assert [e["state"] for e in caller.of_type("playback", after=during)] == [
+            "held",
+            "resumed",
+        ]
+        speech = [e["event"] for e in caller.of_type("speech", after=during)]
+        assert speech == ["start"]  # no utterance came of it
+        assert resumed["heard"] == ""
+        assert caller.speech_frames(resumed["_at"], reply.done["_at"] + 0.4) > 0.3
+        assert not caller.of_type("barge_in", after=mark)
+    finally:
+        await caller.hang_up()
+    items = await rows(client, "interview", session_id, owner)
+    assert [i["speaker"] for i in items] == ["assistant", "user", "assistant"]
+
+
+FIRST, SECOND = "Sorry, so the queue and then", "what happens to the retries?"
+
+
+async def test_an_interruption_with_a_pause_in_it_stops_the_reply_and_is_one_turn(
+    client: TestClient,
+) -> None:
+    # The speech holding playback is transcribed at its pauses: more words than a
+    # backchannel stop the reply while the candidate still speaks, and an unfinished
+    # phrase keeps the turn open through the pause.
+    owner, session_id, caller = await answered(client)
+    # the first half quick enough (~1.3 s) not to be cut as too long for a backchannel
+    edge, gap = np.zeros(int(0.3 * TARGET_RATE)), np.zeros(int(2.0 * TARGET_RATE))
+    halves = [_voiced(speak(t, length_scale=s)) for t, s in ((FIRST, 0.8), (SECOND, 1.0))]
+    interruption = Pcm(
+        np.concatenate([edge, halves[0], gap, halves[1], edge]).astype("<i2").tobytes(),
+        TARGET_RATE,
+    )
+    try:
+        mark = len(caller.events)
+        caller.mic.say(speak("I would put the slow work on a queue."), then_silence_s=0.5)
+        await caller.wait_for(lambda e: e["type"] == "assistant_text", after=mark)
+        await asyncio.sleep(0.6)
+        during = len(caller.events)
+        caller.mic.say(interruption, then_silence_s=1.0)
+        await caller.wait_for(lambda e: e["type"] == "barge_in", after=during)
+        shown = await caller.wait_for(lambda e: e["type"] == "user_transcript", after=during)
+        answer = await next_reply(caller, past(caller, shown))
+        order = [
+            f"speech {e['event']}" if e["type"] == "speech" else e["type"]
+            for e in caller.events[during : past(caller, answer.done)]
+            if e["type"] in ("speech", "barge_in", "user_transcript")
+        ]
+        # stopped while the candidate still spoke; if Whisper closed the first half as a
+        # sentence ("…say that?") the turn was taken and then taken back: one answer
+        assert order[:3] == ["speech start", "barge_in", "speech end"]
+        assert caller.of_type("playback", after=during)[0]["state"] == "held"
+        heard = caller.of_type("user_transcript", after=during)[-1]["text"]
+    finally:
+        await caller.hang_up()
+    words = plain(heard).split()
+    assert "sorry" in words and "retries" in words  # both halves
+    items = await rows(client, "interview", session_id, owner)
+    assert [i["message"] for i in items if i["speaker"] == "user"][1:] == [heard]  # one answer
+
+
 # -- an answer that goes on after the turn was taken ---------------------------------------
 
 FIRST_HALF = "I would put the slow work on a queue."

@@ -59,7 +59,15 @@ from flows.transcripts import TranscriptService
 from metrics import BARGE_INS, SPECULATIVE_TRANSCRIPTS, TAKEN_BACK
 from voice.audio import Pcm
 from voice.conversation import Conversation, Said
-from voice.end_of_turn import EndOfTurn, TurnPolicy, VoiceEnd, is_backchannel
+from voice.end_of_turn import (
+    Decision,
+    EndOfTurn,
+    TurnPolicy,
+    Verdict,
+    VoiceEnd,
+    is_backchannel,
+    too_many_for_a_backchannel,
+)
 from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
 from voice.ice import rtc_configuration
 from voice.inbound import InboundAudio, is_silence, silence
@@ -121,7 +129,7 @@ class CallConfig:
     turns: TurnPolicy = field(default_factory=TurnPolicy)  # the end-of-turn decision
     ice_servers: Sequence[Mapping[str, object]] = ()  # with this call's TURN credentials
     relay_only: bool = False  # ICE through the TURN relay only
-    barge_in_ms: int = 400
+    barge_in_ms: int = 120
     streaming_replies: bool = True
     decode_on_arrival: bool = True  # voice/inbound.py: libopus at 16 kHz in the loop
 
@@ -183,6 +191,7 @@ class Call:
         self._started_over_playback = False
         self._barged = False
         self._held = False  # playback held by speech over it, not yet judged an interruption
+        self._hold_words: tuple[int, str] | None = None  # a transcript of that speech so far
         self._answered = False
         self._question_ended: float | None = None  # monotonic: our last reply finished playing
         self._connected = asyncio.Event()
@@ -329,11 +338,6 @@ class Call:
         try:
             while (pcm := await audio.recv()) is not None:
                 await self._hear(pcm)
-                self._note_overlap()
-                if self._should_barge_in():
-                    await self._hold_playback()
-                elif self._held and self._voiced_over_playback_ms() >= CONFIRM_BARGE_IN_MS:
-                    await self._barge_in()  # too long for a backchannel: a real interruption
         finally:
             # the decoder's native state (or the fallback's resampler threads) goes now
             audio.close()
@@ -349,6 +353,11 @@ class Call:
                 pcm, silent, level = silence(len(pcm)), True, 0.0
         for event in self.vad.feed(pcm, silent=silent):
             await self._vad_event(event)
+        self._note_overlap()
+        if self._should_hold():
+            await self._hold_playback()
+        elif self._held and self._interrupts():
+            await self._barge_in()  # before the end of turn is judged: a turn of its own
         if self.vad.in_speech:
             self.voice_end.heard(level, self.vad.voice_end_ms)
         if self._adaptive and self.vad.in_speech:
@@ -378,6 +387,8 @@ class Call:
         if self.vad.now_ms - voice_end >= self.config.turns.words_at_ms:
             self._transcribe_so_far(self._speech_audio_start_ms, voice_end)
         decision = self.end_of_turn.decide(self.vad.now_ms)
+        if not decision.done and self._only_a_backchannel(voice_end, decision.silence_ms):
+            decision = Decision(Verdict.FINISHED, "backchannel over the reply", decision.silence_ms)
         if decision.done:
             log.info("[%s] end of turn: %s after %d ms of silence",
                      self.id, decision.reason, decision.silence_ms)
@@ -394,12 +405,20 @@ class Call:
             self.end_of_turn.no_words(covers_ms)
             return
         heard = task.result()
+        if self._held:
+            self._hold_words = (covers_ms, heard.text)
         judged = self.end_of_turn.words(heard.text, covers_ms, heard.last_word_p)
         log.info("[%s] words so far %r (last word p %s): %s", self.id, heard.text,
                   heard.last_word_p, judged.value)
 
+    def _over_reply(self) -> bool:
+        """The assistant is speaking: its audio is queued, or the reply has run dry between
+        two sentences and more of it is coming (the next one still being synthesized)."""
+        speaker = self._speaker
+        return self.playout.is_playing or (speaker is not None and speaker.replying)
+
     def _note_overlap(self) -> None:
-        if self.vad.in_speech and self.playout.is_playing and self._overlap_start is None:
+        if self.vad.in_speech and self._over_reply() and self._overlap_start is None:
             self._overlap_start = self.vad.now_ms  # playback began while the candidate spoke
 
     def _overlap_ms(self) -> int:
@@ -413,12 +432,33 @@ class Call:
             return 0
         return self.vad.voice_end_ms - self._overlap_start
 
-    def _should_barge_in(self) -> bool:
+    def _should_hold(self) -> bool:
         return (
             not self._barged
             and not self._held
-            and self.playout.is_playing
+            and self._over_reply()
             and self._overlap_ms() >= self.config.barge_in_ms
+        )
+
+    def _interrupts(self) -> bool:
+        """Speech holding playback is a real interruption before it ends: it has gone on
+        too long (CONFIRM_BARGE_IN_MS of voice), or a transcript of it at a pause has more
+        words than a backchannel has ("Sorry, could you…")."""
+        words = self._hold_words
+        return self._voiced_over_playback_ms() >= CONFIRM_BARGE_IN_MS or (
+            words is not None and too_many_for_a_backchannel(words[1])
+        )
+
+    def _only_a_backchannel(self, voice_end_ms: int, silence_ms: int) -> bool:
+        """Speech holding playback has paused, and a transcript of all of it holds no words
+        or only a backchannel: its utterance can end now, so that the reply resumes."""
+        words = self._hold_words
+        return (
+            self._held
+            and words is not None
+            and words[0] >= voice_end_ms
+            and silence_ms >= self.config.turns.min_silence_ms
+            and (not words[1].strip() or is_backchannel(words[1]))
         )
 
     async def _vad_event(self, event: object) -> None:
@@ -436,6 +476,9 @@ class Call:
             )
             return
         if isinstance(event, SpeechDiscarded):
+            if self._held and not self._barged:  # too short to be an utterance: its words decide
+                voice_end_ms = self.voice_end.end_or(event.speech_end_ms)
+                self._settle_hold(self._speech_audio_start_ms, event.end_ms, voice_end_ms)
             if self._carry is not None:  # it was a noise after all: the answer stands
                 self._queue_answer(replace(self._carry, early=None))
                 self._carry = None
@@ -449,8 +492,9 @@ class Call:
                 self._heard_from_ms, event.ms - self.vad.config.pre_speech_ms
             )
             self._barged = False
-            self._started_over_playback = self.playout.is_playing
-            self._overlap_start = event.ms if self.playout.is_playing else None
+            self._hold_words = None
+            self._started_over_playback = self._over_reply()
+            self._overlap_start = event.ms if self._started_over_playback else None
             await self._event({"type": "speech", "event": "start", "onset_ms": event.ms})
         elif isinstance(event, SpeechEnd):
             self.end_of_turn.reset()
@@ -458,7 +502,7 @@ class Call:
                 self._still_listening = False
                 await self._event({"type": "pause", "unfinished": False})
             held = self._held and not self._barged
-            ignored = self._started_over_playback and not self._barged and self.playout.is_playing
+            ignored = self._started_over_playback and not self._barged and self._over_reply()
             self._overlap_start = None
             self._started_over_playback = False
             reason, self._decided = self._decided, self._window_reason
@@ -475,7 +519,7 @@ class Call:
                 }
             )
             if held:
-                self._settle_hold(event)
+                self._settle_hold(event.audio_start_ms, event.end_ms, voice_end_ms)
                 return
             if ignored:
                 log.info("[%s] speech under playback ignored (echo or backchannel)", self.id)
@@ -552,8 +596,9 @@ class Call:
         if self._early is not None and self._early[0] >= covers:
             return
         self._drop_early()
-        if (self._started_over_playback and self.playout.is_playing) or self.completed:
-            return
+        over_reply = self._started_over_playback and self._over_reply()
+        if (over_reply and not self._held) or self.completed:
+            return  # (speech holding the reply is transcribed: its words settle the hold)
         start_ms = self._carry.audio_start_ms if self._carry else start_ms
         audio = self._heard_between(start_ms, self.vad.now_ms)
         task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
@@ -586,12 +631,12 @@ class Call:
         log.info("[%s] playback held: the candidate speaks over it", self.id)
         await self._event({"type": "playback", "state": "held"})
 
-    def _settle_hold(self, event: SpeechEnd) -> None:
+    def _settle_hold(self, audio_start_ms: int, end_ms: int, voice_end_ms: int) -> None:
         """The speech that held playback is over: a backchannel or a noise resumes it."""
         now = time.monotonic()
-        speech_end = now - (event.end_ms - event.speech_end_ms) / 1000
-        pcm = Pcm(self._heard_between(event.audio_start_ms, event.end_ms), VAD_RATE)
-        early = self._early[1] if self._early and self._early[0] == event.speech_end_ms else None
+        speech_end = now - (end_ms - voice_end_ms) / 1000
+        pcm = Pcm(self._heard_between(audio_start_ms, end_ms), VAD_RATE)
+        early = self._early[1] if self._early and self._early[0] >= voice_end_ms else None
         self._early = None if early else self._early
         words = early or asyncio.ensure_future(self._transcribe(pcm))
         self._spawn(self._after_hold(words, Utterance(pcm, None, speech_end, now, words)))
@@ -605,6 +650,8 @@ class Call:
         if not self._held or self._barged:
             return  # already settled: the speech went on and interrupted for real
         if not text or is_backchannel(text):
+            if self.vad.in_speech and self._started_over_playback:
+                return  # more speech over the held reply already: that speech settles it
             self._held = False
             self.playout.resume()
             log.info("[%s] playback resumed after %r", self.id, text or "a noise")

@@ -403,3 +403,8 @@ def is_backchannel(text: str) -> bool:
     return 0 < len(words) <= MAX_BACKCHANNEL_WORDS and all(
         w in _BACKCHANNEL_WORDS or set(w) <= set("mh") for w in words
     )
+
+
+def too_many_for_a_backchannel(text: str) -> bool:
+    """Words said over the assistant that are more than any backchannel: a real interruption."""
+    return len(_WORD.findall(text.lower())) > MAX_BACKCHANNEL_WORDS

@@ -133,6 +133,16 @@ class Speaker:
         if tag[2] == 0:
             self._started.put_nowait(self.sentences[tag[1]].text)
 
+    @property
+    def replying(self) -> bool:
+        """The candidate has started hearing this reply and more of it is still to come
+        (a sentence still being synthesized counts, even while playback has run dry)."""
+        return (
+            self.times.first_audio_sent is not None
+            and not self.interrupted
+            and not self._worker.done()
+        )
+
     async def announced(self) -> None:
         """Wait until every sentence that started playing has been announced."""
         self._started.put_nowait(None)
