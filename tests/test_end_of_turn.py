@@ -17,6 +17,7 @@ from voice.end_of_turn import (
     doubt_last_word,
     is_backchannel,
     judge_words,
+    too_many_for_a_backchannel,
 )
 from voice.stt import SpeechHints
 
@@ -312,6 +313,12 @@ def test_a_tech_list_gets_longer_to_go_on() -> None:
         ("Yeah, right.", True),
         ("got it", True),
         ("m m h m right", True),  # pocketsphinx's spelling of "Mm-hm, right."
+        ("MMHN.", True),  # Whisper's spellings of a hum
+        ("M&HM.", True),
+        ("Mmmmm", True),
+        ("Uh-huh.", True),
+        ("Mm-hm, okay, right.", True),
+        ("no", False),
         ("", False),
         ("sorry, could you repeat that?", False),
         ("yeah but what about the cache", False),
@@ -319,6 +326,19 @@ def test_a_tech_list_gets_longer_to_go_on() -> None:
 )
 def test_backchannels(text: str, expected: bool) -> None:
     assert is_backchannel(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mm-hm, okay, right.", False),
+        ("Sorry,", False),  # a pause after the first word: wait for more
+        ("Sorry, could you repeat that?", True),
+        ("Yeah, yeah, okay, right.", True),  # four words: no longer a backchannel
+    ],
+)
+def test_more_words_than_a_backchannel(text: str, expected: bool) -> None:
+    assert too_many_for_a_backchannel(text) is expected
 
 
 # -- the voice's own end -----------------------------------------------------------------

@@ -73,7 +73,7 @@ from voice.ice import rtc_configuration
 from voice.inbound import InboundAudio, is_silence, silence
 from voice.playout import PlayoutTrack
 from voice.speaker import Speaker
-from voice.stt import SpeechToText, Transcription
+from voice.stt import REACTION, SpeechHints, SpeechToText, Transcription
 from voice.tts import TextToSpeech
 from voice.vad import (
     SpeechDiscarded,
@@ -356,8 +356,8 @@ class Call:
         self._note_overlap()
         if self._should_hold():
             await self._hold_playback()
-        elif self._held and self._interrupts():
-            await self._barge_in()  # before the end of turn is judged: a turn of its own
+        elif self._held and (why := self._interrupts()):
+            await self._barge_in(why)  # before the end of turn is judged: a turn of its own
         if self.vad.in_speech:
             self.voice_end.heard(level, self.vad.voice_end_ms)
         if self._adaptive and self.vad.in_speech:
@@ -440,14 +440,16 @@ class Call:
             and self._overlap_ms() >= self.config.barge_in_ms
         )
 
-    def _interrupts(self) -> bool:
-        """Speech holding playback is a real interruption before it ends: it has gone on
-        too long (CONFIRM_BARGE_IN_MS of voice), or a transcript of it at a pause has more
-        words than a backchannel has ("Sorry, could you…")."""
+    def _interrupts(self) -> str:
+        """Why speech holding playback is a real interruption before it ends ("" if it is
+        not yet): it has gone on too long (CONFIRM_BARGE_IN_MS of voice), or a transcript
+        of it at a pause has more words than a backchannel has ("Sorry, could you…")."""
         words = self._hold_words
-        return self._voiced_over_playback_ms() >= CONFIRM_BARGE_IN_MS or (
-            words is not None and too_many_for_a_backchannel(words[1])
-        )
+        if self._voiced_over_playback_ms() >= CONFIRM_BARGE_IN_MS:
+            return "too long for a backchannel"
+        if words is not None and too_many_for_a_backchannel(words[1]):
+            return f"words so far {words[1]!r}"
+        return ""
 
     def _only_a_backchannel(self, voice_end_ms: int, silence_ms: int) -> bool:
         """Speech holding playback has paused, and a transcript of all of it holds no words
@@ -478,7 +480,10 @@ class Call:
         if isinstance(event, SpeechDiscarded):
             if self._held and not self._barged:  # too short to be an utterance: its words decide
                 voice_end_ms = self.voice_end.end_or(event.speech_end_ms)
-                self._settle_hold(self._speech_audio_start_ms, event.end_ms, voice_end_ms)
+                self._settle_hold(
+                    self._speech_audio_start_ms, event.end_ms, voice_end_ms,
+                    self._started_over_playback,
+                )
             if self._carry is not None:  # it was a noise after all: the answer stands
                 self._queue_answer(replace(self._carry, early=None))
                 self._carry = None
@@ -502,7 +507,8 @@ class Call:
                 self._still_listening = False
                 await self._event({"type": "pause", "unfinished": False})
             held = self._held and not self._barged
-            ignored = self._started_over_playback and not self._barged and self._over_reply()
+            reaction = self._started_over_playback  # not an answer going on over the reply
+            ignored = reaction and not self._barged and self._over_reply()
             self._overlap_start = None
             self._started_over_playback = False
             reason, self._decided = self._decided, self._window_reason
@@ -519,7 +525,7 @@ class Call:
                 }
             )
             if held:
-                self._settle_hold(event.audio_start_ms, event.end_ms, voice_end_ms)
+                self._settle_hold(event.audio_start_ms, event.end_ms, voice_end_ms, reaction)
                 return
             if ignored:
                 log.info("[%s] speech under playback ignored (echo or backchannel)", self.id)
@@ -601,7 +607,7 @@ class Call:
             return  # (speech holding the reply is transcribed: its words settle the hold)
         start_ms = self._carry.audio_start_ms if self._carry else start_ms
         audio = self._heard_between(start_ms, self.vad.now_ms)
-        task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE)))
+        task = asyncio.ensure_future(self._transcribe(Pcm(audio, VAD_RATE), over_reply))
         SPECULATIVE_TRANSCRIPTS.labels("started").inc()
         self.end_of_turn.expect_words(covers)
         task.add_done_callback(lambda done: self._words_ready(done, covers))
@@ -612,9 +618,10 @@ class Call:
             self._early[1].cancel()
             self._early = None
 
-    async def _transcribe(self, pcm: Pcm) -> Transcription:
+    async def _transcribe(self, pcm: Pcm, reaction: bool = False) -> Transcription:
+        """The words so far; `reaction`: speech over the reply, heard as such (REACTION)."""
         self.end_of_turn.set_hints(await self.conversation.hints())
-        return await self.engine.transcribe(pcm)
+        return await self.engine.transcribe(pcm, SpeechHints(REACTION) if reaction else None)
 
     def _heard_between(self, start_ms: int, end_ms: int) -> bytes:
         start = max(0, (start_ms - self._heard_from_ms) * _BYTES_PER_MS)
@@ -631,14 +638,16 @@ class Call:
         log.info("[%s] playback held: the candidate speaks over it", self.id)
         await self._event({"type": "playback", "state": "held"})
 
-    def _settle_hold(self, audio_start_ms: int, end_ms: int, voice_end_ms: int) -> None:
+    def _settle_hold(
+        self, audio_start_ms: int, end_ms: int, voice_end_ms: int, reaction: bool
+    ) -> None:
         """The speech that held playback is over: a backchannel or a noise resumes it."""
         now = time.monotonic()
         speech_end = now - (end_ms - voice_end_ms) / 1000
         pcm = Pcm(self._heard_between(audio_start_ms, end_ms), VAD_RATE)
         early = self._early[1] if self._early and self._early[0] >= voice_end_ms else None
         self._early = None if early else self._early
-        words = early or asyncio.ensure_future(self._transcribe(pcm))
+        words = early or asyncio.ensure_future(self._transcribe(pcm, reaction))
         self._spawn(self._after_hold(words, Utterance(pcm, None, speech_end, now, words)))
 
     async def _after_hold(self, words: asyncio.Task[Transcription], utterance: Utterance) -> None:
@@ -657,15 +666,16 @@ class Call:
             log.info("[%s] playback resumed after %r", self.id, text or "a noise")
             await self._event({"type": "playback", "state": "resumed", "heard": text})
             return
-        await self._barge_in()
+        await self._barge_in(f"words {text!r}")
         if not self.completed:
             self._utterances.put_nowait(utterance)
 
-    async def _barge_in(self) -> None:
+    async def _barge_in(self, why: str) -> None:
         self._barged = True
         dropped = self._stop_speaking()
         BARGE_INS.inc()
-        log.info("[%s] barge-in: dropped %d ms of speech", self.id, dropped * 1000 // 48000)
+        log.info("[%s] barge-in (%s): dropped %d ms of speech",
+                 self.id, why, dropped * 1000 // 48000)
         await self._event({"type": "barge_in"})
         await self._set_state("listening")
 

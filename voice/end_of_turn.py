@@ -393,18 +393,20 @@ _BACKCHANNEL_WORDS = frozenset(
     "cool great exactly good fine oh ah aha true".split()
 )
 MAX_BACKCHANNEL_WORDS = 3
+_HUM = re.compile(r"\b[mh]+(?:[-&][mh]+)+\b")  # "mm-hm", "m&hm"; not "uh-huh"
 
 
 def is_backchannel(text: str) -> bool:
     """"mm-hm", "okay", "right", "yeah", "got it": said over the assistant, not a turn."""
-    tokens = _WORD.findall(text.lower())
-    # recognisers spell a hum in letters ("m m h m"): those count as one sound
+    lowered = _HUM.sub(lambda hum: re.sub("[-&]", "", hum.group()), text.lower())
+    tokens = _WORD.findall(lowered)  # "mm-hm" as one sound
+    # recognisers spell a hum in letters ("m m h m", "MMHN"): those count as one
     words = [w for w in tokens if len(w) > 1 or w == "i"] or tokens[:1]
     return 0 < len(words) <= MAX_BACKCHANNEL_WORDS and all(
-        w in _BACKCHANNEL_WORDS or set(w) <= set("mh") for w in words
+        w in _BACKCHANNEL_WORDS or (set(w) <= set("mhn") and "m" in w) for w in words
     )
 
 
 def too_many_for_a_backchannel(text: str) -> bool:
     """Words said over the assistant that are more than any backchannel: a real interruption."""
-    return len(_WORD.findall(text.lower())) > MAX_BACKCHANNEL_WORDS
+    return len(_WORD.findall(text.lower())) > MAX_BACKCHANNEL_WORDS and not is_backchannel(text)

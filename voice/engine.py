@@ -24,7 +24,7 @@ from flows.transcripts import TranscriptService
 from metrics import observe_turn_stages
 from voice.audio import Pcm
 from voice.conversation import Conversation, Said
-from voice.stt import SpeechToText, Transcription
+from voice.stt import SpeechHints, SpeechToText, Transcription
 from voice.timing import speech_spans
 
 CUT_OFF = "…"  # the stored reply when the candidate heard none of it
@@ -99,9 +99,9 @@ class TurnEngine:
         self.path = path  # "websocket" | "webrtc": the stage metrics' label
         self.vad_aggressiveness = vad_aggressiveness  # for the speech spans of an answer
 
-    async def transcribe(self, pcm: Pcm) -> Transcription:
-        """The words in `pcm`, heard with what the conversation expects next."""
-        hints = await self.conversation.hints()
+    async def transcribe(self, pcm: Pcm, hints: SpeechHints | None = None) -> Transcription:
+        """The words in `pcm`, heard with what the conversation expects next (or `hints`)."""
+        hints = hints or await self.conversation.hints()
         heard = await self.stt.transcribe(pcm, hints)
         return replace(heard, text=heard.text.strip())
 

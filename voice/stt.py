@@ -48,9 +48,20 @@ _FIELD_PROMPTS = {
 }
 
 
+# Speech over the assistant's reply: a backchannel ("mm-hm"), a noise or an interruption.
+# Heard with the interview's prompt, tiny.en writes a hum as words ("And then make a
+# chance."); told what to expect, it writes "MMMHM" and still hears a question as one.
+REACTION = "reaction"
+REACTION_PROMPT = (
+    "While the interviewer speaks, the candidate says something: mm-hmm, uh-huh, okay, "
+    "right, yeah, or a question."
+)
+
+
 @dataclass(frozen=True)
 class SpeechHints:
-    # "readiness" | "role" | "interview_type" | "level" | "techstack" | "amount" | "answer" | None
+    # "readiness" | "role" | "interview_type" | "level" | "techstack" | "amount" | "answer"
+    # | REACTION (speech over the reply) | None
     expected: str | None = None
     question: str | None = None  # the question just asked (prompt context)
     vocabulary: tuple[str, ...] = ()  # words to expect (the candidate's stack in an interview)
@@ -111,6 +122,8 @@ def speech_prompt(hints: SpeechHints) -> str:
     """What OpenAI transcription is told to expect (vocabulary and context)."""
     if hints.expected in _FIELD_PROMPTS:
         return _FIELD_PROMPTS[hints.expected]
+    if hints.expected == REACTION:
+        return REACTION_PROMPT
     if hints.question:
         question = hints.question.strip()[-MAX_PROMPT_CHARS:]
         return f"Interview question: {question} The candidate's answer:"

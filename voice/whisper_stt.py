@@ -38,7 +38,15 @@ import numpy as np
 from flows.job_titles import TITLES
 from voice.audio import TARGET_RATE, Pcm, resample_pcm
 from voice.priority import INFERENCE_NICE, inference_pool
-from voice.stt import TECH_NAMES, SpeechHints, SpeechToText, Transcription, has_speech
+from voice.stt import (
+    REACTION,
+    REACTION_PROMPT,
+    TECH_NAMES,
+    SpeechHints,
+    SpeechToText,
+    Transcription,
+    has_speech,
+)
 from voice.timing import speech_spans
 
 log = logging.getLogger(f"viva.{__name__}")
@@ -449,6 +457,8 @@ def whisper_prompt(hints: SpeechHints) -> str:
     parts: list[str] = []
     if hints.expected in FIELD_PROMPTS:
         parts.append(FIELD_PROMPTS[hints.expected])
+    elif hints.expected == REACTION:
+        parts.append(REACTION_PROMPT)
     elif hints.question:
         parts.append(hints.question.strip()[-600:])
     if hints.confirming is not None:  # "yes", or "no, it's …" in the field's words; not
