@@ -14,8 +14,8 @@ from settings import Settings
 from tests.conftest import MakeClient
 from tests.speech_samples import speak
 from voice.audio import Pcm
-from voice.end_of_turn import DOUBTFUL_LAST_WORD
-from voice.stt import SpeechHints, Transcription
+from voice.end_of_turn import DOUBTFUL_LAST_WORD, is_backchannel
+from voice.stt import REACTION, REACTION_PROMPT, SpeechHints, Transcription
 from voice.whisper_stt import (
     TINY_EN_SHA256,
     ModelError,
@@ -23,6 +23,7 @@ from voice.whisper_stt import (
     WhisperSpeechToText,
     check_model,
     default_model_dir,
+    whisper_prompt,
     without_loops,
 )
 
@@ -128,3 +129,13 @@ async def test_whisper_reports_how_sure_it_is_of_its_last_word() -> None:
     plain = WhisperSpeechToText()  # the default config: no extra pass, no last_word_p
     heard = plain.recognize(speak("I would put the slow work on a queue."), ANSWER)
     assert heard.text and heard.last_word_p is None
+
+
+def test_speech_over_the_reply_is_heard_as_a_reaction() -> None:
+    """Speech over the reply gets its own prompt (a hum, "okay", or a question); a real
+    request is still heard as words under it, not as a backchannel."""
+    assert whisper_prompt(SpeechHints(REACTION)) == REACTION_PROMPT
+    ears = WhisperSpeechToText()
+    for said in ("Sorry, could you repeat that?", "Okay."):
+        heard = ears.recognize(speak(said), SpeechHints(REACTION)).text
+        assert is_backchannel(heard) is (said == "Okay."), heard

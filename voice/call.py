@@ -8,11 +8,16 @@ being written) and out as call events. Typed `user_text` is a turn
 like a spoken one; turns run one at a time, in order. Everything the call starts is
 owned here; `close()` (idempotent) wraps up a turn in progress and cancels the rest.
 
-Barge-in. Speech over the assistant stops its playback at once when it has lasted
+Barge-in. Speech over the assistant holds its playback as soon as it has lasted
 `barge_in_ms` (from its onset, or from when playback started if the candidate was already
-talking). The assistant's transcript row for that reply is then revised to what was
-played: whole sentences, then the played share of the cut one by words, ending in "…"
-(just "…" if not even a word of it went out). Hanging up mid-reply revises it the same
+talking; the default is the VAD's own start window). The held speech is transcribed at
+its pauses, as a reaction to the reply (`REACTION`): a backchannel or no words at all (a
+cough) resume playback where it stopped; more words than a backchannel, other words once
+it ends, or 1.5 s of voice interrupt (`barge_in`). A reply that ran dry between two
+sentences, its next one still being synthesized, counts as playing. After a barge-in the
+assistant's transcript row for that reply is revised to what was played: whole
+sentences, then the played share of the cut one by words, ending in "…" (just "…" if not
+even a word of it went out). Hanging up mid-reply revises it the same
 way. The prompt a call speaks on (re)joining ("Welcome back. Your last answer was saved.
 Question 2 of 3: …") is not a turn: it restates where the session stands, is never stored
 (like the WebSocket's `assistant_prompt`), so an interrupted prompt revises no row; its
@@ -29,8 +34,8 @@ interrupt the assistant with its own words. Viva adds two rules of its own:
   far louder at their microphone than its residual echo, so their speech still counts;
   the utterance keeps the ungated audio for speech-to-text.
 * Speech that starts over playback and ends while playback is still running, without
-  having lasted `barge_in_ms`, is ignored (a short backchannel, a cough, echo the gate let
-  through). Speech that outlasts the reply is a turn like any other.
+  having lasted `barge_in_ms`, is ignored (echo the gate let through). Speech that
+  outlasts the reply is a turn like any other.
 
 The gate holds a residual echo up to about 15 dB below the assistant's level (measured
 with a simulated echo path in tests/test_call.py: -20 and -15 dB held, -10 dB barged in);
