@@ -172,7 +172,13 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="viva-bench-") as folder:
         async with (
             ProviderProcess(delays, extra) as provider,
-            chosen_server(server_env(provider, Path(folder)), args) as server,
+            # The fake recogniser answers any piece of an answer with the whole sentence,
+            # so the adaptive rule would take a turn at every pause inside an answer and
+            # the rest would barge in as a second turn (a run then ran out of questions
+            # and waited for a reply that never came). This benchmark measures the time
+            # after the turn is taken, which the end-of-turn rule does not change.
+            chosen_server(server_env(provider, Path(folder), VIVA_END_OF_TURN="fixed"), args)
+            as server,
         ):
             await run_calls(1, server.base, spoken[:1], silence, 0.0, args.timeout)  # warm-up
             for calls in args.calls:
