@@ -12,6 +12,7 @@ import asyncio
 import io
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -85,6 +86,15 @@ async def answered(client: TestClient) -> tuple[str, str, Caller]:
     return owner, session_id, caller
 
 
+async def reply_playing(caller: Caller) -> dict[str, Any]:
+    """Answer, and return once the reply has played for 0.6 s: its first `assistant_text`."""
+    mark = len(caller.events)
+    caller.mic.say(speak("I would put the slow work on a queue."), then_silence_s=0.5)
+    start = await caller.wait_for(lambda e: e["type"] == "assistant_text", after=mark)
+    await asyncio.sleep(0.6)
+    return start
+
+
 async def test_a_thinking_pause_is_waited_out_and_a_finished_answer_taken_on_its_words(
     client: TestClient,
 ) -> None:
@@ -134,9 +144,7 @@ async def test_a_backchannel_and_a_cough_do_not_stop_the_reply(client: TestClien
     owner, session_id, caller = await answered(client)
     try:
         mark = len(caller.events)
-        caller.mic.say(speak("I would put the slow work on a queue."), then_silence_s=0.5)
-        start = await caller.wait_for(lambda e: e["type"] == "assistant_text", after=mark)
-        await asyncio.sleep(0.6)
+        start = await reply_playing(caller)
         # "Yeah, okay." lasts about a second: long enough to hold playback, then resume it
         during = len(caller.events)
         caller.mic.say(speak("Yeah, okay."), then_silence_s=0.3)
@@ -174,9 +182,7 @@ async def test_a_noise_too_short_to_be_an_utterance_resumes_the_reply(client: Te
     owner, session_id, caller = await answered(client)
     try:
         mark = len(caller.events)
-        caller.mic.say(speak("I would put the slow work on a queue."), then_silence_s=0.5)
-        start = await caller.wait_for(lambda e: e["type"] == "assistant_text", after=mark)
-        await asyncio.sleep(0.6)
+        start = await reply_playing(caller)
         during = len(caller.events)
         caller.mic.say(cough(0.15), then_silence_s=0.3)
         resumed = await caller.wait_for(
@@ -218,10 +224,7 @@ async def test_an_interruption_with_a_pause_in_it_stops_the_reply(
         TARGET_RATE,
     )
     try:
-        mark = len(caller.events)
-        caller.mic.say(speak("I would put the slow work on a queue."), then_silence_s=0.5)
-        await caller.wait_for(lambda e: e["type"] == "assistant_text", after=mark)
-        await asyncio.sleep(0.6)
+        await reply_playing(caller)
         during = len(caller.events)
         caller.mic.say(interruption, then_silence_s=1.0)
         await caller.wait_for(lambda e: e["type"] == "barge_in", after=during)
