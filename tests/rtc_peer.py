@@ -178,10 +178,26 @@ class Caller:
             return next((e for e in self.events[after:] if predicate(e)), None)
 
         async with self._new_event:
-            await asyncio.wait_for(self._new_event.wait_for(lambda: found() is not None), timeout)
+            try:
+                await asyncio.wait_for(
+                    self._new_event.wait_for(lambda: found() is not None), timeout
+                )
+            except TimeoutError:
+                raise TimeoutError(
+                    f"no such event in {timeout} s; events: {self._story()}"
+                ) from None
         event = found()
         assert event is not None
         return event
+
+    def _story(self) -> str:
+        """The events so far, one short line each, for a failure message."""
+        start = self.events[0]["_at"] if self.events else 0.0
+        lines = []
+        for event in self.events:
+            fields = {k: v for k, v in event.items() if k not in ("type", "_at")}
+            lines.append(f"{event['_at'] - start:7.2f} {event['type']} {fields}"[:200])
+        return "\n" + "\n".join(lines)
 
     def of_type(self, kind: str, after: int = 0) -> list[dict[str, Any]]:
         """Every event of this type received so far (from index `after`)."""
@@ -217,9 +233,7 @@ class Caller:
         loud = [at for at, rms in self.frames if start <= at <= end and rms > SILENT_RMS]
         return (loud[-1] - loud[0] + FRAME_S) if loud else 0.0
 
-    def speech_frames(
-        self, start: float, end: float, pause_cap_s: float | None = None
-    ) -> float:
+    def speech_frames(self, start: float, end: float, pause_cap_s: float | None = None) -> float:
         """Like `speech_seconds`, counted in received frames instead of arrival times.
 
         Frames are 20 ms of audio each, so this is the span as the audio timeline has it,

@@ -274,19 +274,26 @@ async def test_speech_is_cut_into_utterances_where_it_pauses(client: TestClient)
         mark = len(caller.events)
         caller.mic.say(stack, then_silence_s=1.5)
         stack_reply = await next_reply(caller, mark)
+        # The last name, after Opus, is now and then heard as another one, which the
+        # collector asks back ('I heard "Python, Django and Darker". Are those ...?'):
+        # the words are not this test's point, so a "yes" confirms what was heard.
+        asked_back = stack_reply.text.startswith("I heard")
+        if asked_back:
+            caller.mic.say(speak("yes"), then_silence_s=1.5)
+            stack_reply = await next_reply(caller, past(caller, stack_reply.done))
         caller.mic.say(amount, then_silence_s=1.5)
         last_reply = await next_reply(caller, past(caller, stack_reply.done))
         completed = await caller.wait_for(lambda e: e["type"] == "completed")
         speech = caller.of_type("speech", after=mark)
-        assert [e["event"] for e in speech] == ["start", "end", "start", "end"]
+        assert [e["event"] for e in speech] == ["start", "end"] * (3 if asked_back else 2)
         heard = caller.answers(after=mark)
-        # both sides of the short pause in one utterance (the last name, after Opus, is
-        # now and then heard as another one: the words are not the point; a turn taken at
-        # the pause and taken back when the speech went on is one answer)
+        # both sides of the short pause in one utterance (a turn taken at the pause and
+        # taken back when the speech went on is one answer)
         assert plain(heard[0]).startswith("python django and "), heard
-        assert plain(heard[1]) == "one question", heard
+        assert plain(heard[-1]) == "one question", heard
         turns = caller.of_type("turn", after=mark)
-        assert [t["expected_field"] for t in turns] == ["amount", None]
+        fields = [t["expected_field"] for t in turns]
+        assert fields == (["techstack"] if asked_back else []) + ["amount", None]
         assert completed["interview_id"] and completed["status"] == "completed"
         await assert_heard_in_full(caller, stack_reply, "tech stack reply")
         await assert_heard_in_full(caller, last_reply, "closing reply")
@@ -298,10 +305,11 @@ async def test_speech_is_cut_into_utterances_where_it_pauses(client: TestClient)
         await caller.hang_up()
     items = await rows(client, "collector", session_id, owner)
     assert [(i["speaker"], i["message"]) for i in items[-4:-2]] == [
-        ("user", heard[0]),
+        ("user", heard[-2]),
         ("assistant", stack_reply.text),
     ]
-    assert plain(items[-2]["message"]) == "one question" and len(items) == 1 + 2 * 6
+    assert plain(items[-2]["message"]) == "one question"
+    assert len(items) == 1 + 2 * (7 if asked_back else 6)
     interview = await (
         await client.get(f"/api/interviews/{completed['interview_id']}", params={"user_id": owner})
     ).json()
