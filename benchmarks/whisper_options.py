@@ -9,9 +9,9 @@ candidate's stack. Every clip is decoded by every option set in turn, so the set
 compared at the same moment on a shared machine.
 
 Printed per option set: answer word error rate per voice family, on the espeak voices
-together, at 10 dB SNR, and over all; CPU seconds per audio second; and the CPU of one
-decode of voice_eval's ~8 s latency utterance (Piper at three speeds and espeak en-us,
-twice each; p50/p95). Option sets (`--options`, default all):
+together, without noise, at 20 dB and at 10 dB SNR, and over all; CPU seconds per audio
+second; and the CPU of one decode of voice_eval's ~8 s latency utterance (Piper at three
+speeds and espeak en-us, twice each; p50/p95). Option sets (`--options`, default all):
 
 * viva: what the server runs (beam 5, no timestamps, no fallback, whole upload, no 3-gram
   repeated in an answer: adopted 2026-11-29 from this benchmark);
@@ -23,6 +23,8 @@ twice each; p50/p95). Option sets (`--options`, default all):
 * no-prompt / question-only: without the question and stack, or without the stack;
 * repeats-allowed / no-repeat-4: without the answers' loop guard, or with 4-grams;
 * repetition-penalty: tokens already generated scored down (1.1);
+* denoise / denoise-strong / denoise-below-25: voice/denoise.py's spectral subtraction
+  (gain floor 0.3 / 0.1) on an utterance whose estimated SNR is under 15 dB (25 dB);
 * and combinations of these;
 * condition_on_previous_text only joins the 30 s pieces of one upload: answers here are
   shorter than one piece, so it changes nothing and is not a set.
@@ -57,6 +59,8 @@ from voice.stt import SpeechHints
 from voice.whisper_stt import WhisperConfig, WhisperSpeechToText
 
 TUNING = tuple(f for f in FAMILIES if f not in HELD_OUT_FAMILIES)
+# the conditions' columns: no noise (speeds 0.85/1.0/1.25), 20 dB and 10 dB SNR
+CONDITION_LABELS = {None: "clean", 20.0: "20 dB", 10.0: "10 dB"}
 ESPEAK = ("espeak-us", "espeak-female", "espeak-gb", "espeak-m3")
 VIVA = WhisperConfig()
 OPTIONS: dict[str, tuple[WhisperConfig, str]] = {
@@ -75,6 +79,13 @@ OPTIONS: dict[str, tuple[WhisperConfig, str]] = {
     "repetition-penalty": (dataclasses.replace(VIVA, repetition_penalty=1.1), "full"),
     "no-prompt+repetition-penalty": (dataclasses.replace(VIVA, repetition_penalty=1.1), "none"),
     "timestamps+beam3": (dataclasses.replace(VIVA, timestamps=True, beam_size=3), "full"),
+    # voice/denoise.py before decoding, only when the utterance's SNR is under the bound:
+    # 15 dB takes the 10 dB clips (estimated 6-11 dB) and leaves the 20 dB ones (16-19)
+    "denoise": (dataclasses.replace(VIVA, denoise_below_snr_db=15.0), "full"),
+    "denoise-strong": (
+        dataclasses.replace(VIVA, denoise_below_snr_db=15.0, denoise_floor=0.1), "full"
+    ),
+    "denoise-below-25": (dataclasses.replace(VIVA, denoise_below_snr_db=25.0), "full"),
 }
 
 
@@ -159,12 +170,11 @@ def main() -> None:
             wer = word_error_rate(clip.text, text)
             if args.show and wer > 0:
                 print(f"{name} | {clip.family} {clip.noise_db} | {wer:.2f} | {text}")
-            groups = [clip.family, "all"]
+            groups = [clip.family, "all", CONDITION_LABELS[clip.noise_db]]
             groups += ["espeak"] if clip.family in ESPEAK else []
-            groups += ["10 dB"] if clip.noise_db == 10.0 else []
             for group in groups:
                 wers[name][group].append(wer)
-    labels = [*families, "espeak", "10 dB", "all"]
+    labels = [*families, "espeak", *CONDITION_LABELS.values(), "all"]
     rows: list[list[Any]] = []
     for name in chosen:
         by = wers[name]
