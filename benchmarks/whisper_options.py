@@ -32,7 +32,7 @@ speeds and espeak en-us, twice each; p50/p95). Option sets (`--options`, default
 Only the tuning voices are decoded unless `--held-out` is given (then only the held-out
 ones): options are chosen on the tuning voices.
 
-Run: python -m benchmarks.whisper_options [--options viva beam2 …] [--held-out]
+Run: python -m benchmarks.whisper_options [--options viva beam2 …] [--held-out] [--noisy-speeds]
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ OPTIONS: dict[str, tuple[WhisperConfig, str]] = {
     # 15 dB takes the 10 dB clips (estimated 6-11 dB) and leaves the 20 dB ones (16-19)
     "denoise": (dataclasses.replace(VIVA, denoise_below_snr_db=15.0), "full"),
     "denoise-strong": (
-        dataclasses.replace(VIVA, denoise_below_snr_db=15.0, denoise_floor=0.1), "full"
+        dataclasses.replace(VIVA, denoise_below_snr_db=15.0, denoise_floor=0.1),
+        "full",
     ),
     "denoise-below-25": (dataclasses.replace(VIVA, denoise_below_snr_db=25.0), "full"),
 }
@@ -155,7 +156,8 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=5, help="answers per condition")
     parser.add_argument("--show", action="store_true", help="print every misheard answer")
     parser.add_argument(
-        "--noisy-speeds", action="store_true",
+        "--noisy-speeds",
+        action="store_true",
         help="the 10 dB answers also at speeds 0.85 and 1.25: 45 noisy clips, not 15 "
         "(their own column; 'all' and the voices' columns include them)",
     )
