@@ -254,17 +254,18 @@ async def drain(app: web.Application) -> None:
     app[CALL_REGISTRY].draining = True
     DRAINING.set(1)
     live_calls, live_sockets = app[CALLS], app[VOICE_SOCKETS]
-    calls, sockets = list(live_calls), list(live_sockets)
+    # closed sockets may linger in the weak set until they are collected
+    calls, sockets = list(live_calls), [ws for ws in live_sockets if not ws.closed]
     log.warning("draining: %d calls, %d voice sockets", len(calls), len(sockets))
     event = {
         "type": "draining",
         "reconnect": True,
-        "message": "This server is restarting; reconnecting you to another one.",
+        "message": "This server is restarting; reconnecting you.",
     }
     for call in calls:
         await call.send(event)
     for ws in sockets:
-        if not ws.closed:
+        if not ws.closed:  # it may have closed meanwhile
             await ws.send_json(event)
     await asyncio.gather(*(call.finish_turns(settings.drain_timeout_seconds) for call in calls))
     await _close_voice_sockets(app)

@@ -121,7 +121,7 @@ REST: list[tuple[Operation, Handler]] = [
     (
         Operation(
             "POST", "/api/transcripts/voice/transcribe", "Transcribe a recording",
-            schemas.Transcribed, form=schemas.TranscribeForm, errors=(400, 404, 413, 422),
+            schemas.Transcribed, form=schemas.TranscribeForm, errors=(400, 404, 409, 413, 422),
         ),
         transcripts.transcribe,
     ),

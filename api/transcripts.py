@@ -12,7 +12,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from api import schemas, validation
 from api.appkeys import CONVERSATIONS, LIMITER, SETTINGS, STT, TRANSCRIPTS
 from api.identity import address, caller
-from flows.errors import InvalidInput
+from flows.errors import Conflict, InvalidInput
 from voice.audio import AudioError, decode_audio
 from voice.stt import SpeechHints
 
@@ -53,8 +53,11 @@ async def _transcribe(request: web.Request) -> web.Response:
     if named and kind is None:
         raise InvalidInput("invalid_session_type", "session_type must be collector or interview.")
     hints = SpeechHints()
-    if named and kind:  # ownership (404) and hints before any audio work
-        hints = await request.app[CONVERSATIONS].open(kind, named, owner, "rest").hints()
+    if named and kind:  # ownership (404), completion (409) and hints before any audio work
+        conversation = request.app[CONVERSATIONS].open(kind, named, owner, "rest")
+        if await conversation.completed():  # a row after the end would be an answer to nothing
+            raise Conflict("session_completed", f"This {kind} session is already completed.")
+        hints = await conversation.hints()
     pcm = await decode_audio(
         audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
     )

@@ -55,6 +55,10 @@ async def read_body(request: web.Request, limit: int | None = None) -> bytes:
                 raise too_large
             chunks.append(chunk)
     except (HttpProcessingError, RequestPayloadError) as error:  # corrupt gzip/deflate
+        # Nothing more can be read from it: marked at its end, aiohttp does not try to
+        # drain it after the reply (which re-raised the error there, logged as unhandled);
+        # the reply closes the connection instead.
+        request.content.feed_eof()
         reason = " ".join(str(error).split())
         raise UnreadableBody(
             "bad_content_encoding", f"The request body could not be decoded: {reason}"

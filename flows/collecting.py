@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flows.collector import CollectorState, advance, opening, question_for, rejoin_question
 from flows.collector_nlu import read_confirmation
-from flows.errors import NotFound
+from flows.errors import Conflict, NotFound
 from flows.question_bank import InterviewSetup
 from flows.turns import CommitGate, Deps, TextSink, clean_message, unit_of_work
 from storage.records import CollectorSession, NewTranscript
@@ -98,7 +98,10 @@ class CollectorService:
             session = await self.load(session_id, user_id)
             state = CollectorState.from_dict(session.state)
             if session.completed or state.expected_field is None:
-                return await self._after_completion(session, text, sink, gate)
+                raise Conflict(
+                    "session_completed",
+                    "This interview is already set up; start it from the dashboard.",
+                )
             log.debug("collector %s: %s, heard %r, confidence %.3f", session_id,
                       state.pending_field and f"confirming {state.pending_field}"
                       or state.expected_field, text, confidence)
@@ -163,25 +166,6 @@ class CollectorService:
                 interview_id,
                 entries[-1].id,
             )
-
-    async def _after_completion(
-        self, session: CollectorSession, text: str, sink: TextSink | None, gate: CommitGate | None
-    ) -> CollectorReply:
-        message = "Your interview is already set up. You can start it from the dashboard."
-        if sink:
-            await sink(message)
-        if gate is not None:
-            await gate()
-        async with unit_of_work(self.deps) as db:
-            entries = await TranscriptRepository(db).add(
-                SESSION_TYPE,
-                session.id,
-                session.user_id,
-                [NewTranscript("user", text), NewTranscript("assistant", message)],
-            )
-        return CollectorReply(
-            session.id, session.user_id, message, None, True, session.interview_id, entries[-1].id
-        )
 
 
 def _setup(state: CollectorState) -> InterviewSetup:

@@ -20,7 +20,7 @@ from server import create_app
 from settings import Settings
 from tests.conftest import MakeClient, user
 from tests.fake_openai import TRANSCRIPTIONS, FakeOpenAI, Reply
-from tests.rest_helpers import post_json, start_interview
+from tests.rest_helpers import collect_interview, post_json, start_interview
 from tests.speech_samples import encode, plain, speak
 from voice.audio import Pcm
 
@@ -124,6 +124,34 @@ async def test_foreign_or_unknown_session_is_404_and_stores_nothing(client: Test
         assert body["code"].endswith("not_found"), body
     assert await transcript(client, "collector", session_id, owner) == collector_before
     assert await transcript(client, "interview", interview_session, owner) == interview_before
+
+
+async def test_a_completed_session_takes_no_more_rows(client: TestClient) -> None:
+    """After the end neither a typed collector turn nor a named upload stores anything:
+    409 session_completed, as the interview's turns already answered."""
+    owner = user()
+    done = await collect_interview(client, owner)
+    collector = done["collector_session_id"]
+    _, interview_session = await start_interview(client, owner)
+    path = f"/api/interviews/sessions/{interview_session}/turn"
+    ended = await post_json(client, path, {"user_id": owner, "user_message": "end the interview"})
+    assert ended["status"] == "completed"
+    collector_before = await transcript(client, "collector", collector, owner)
+    interview_before = await transcript(client, "interview", interview_session, owner)
+    late = await client.post(
+        f"/api/collector/{collector}/turn", json={"user_id": owner, "user_message": "hi"}
+    )
+    assert late.status == 409 and (await late.json())["code"] == "session_completed"
+    audio = recording("Senior, please.", "webm")
+    for kind, named in (("collector", collector), ("interview", interview_session)):
+        body = await upload(
+            client, form(audio, session_type=kind, session_id=named, user_id=owner), status=409
+        )
+        assert body["code"] == "session_completed", body
+    assert await transcript(client, "collector", collector, owner) == collector_before
+    assert await transcript(client, "interview", interview_session, owner) == interview_before
+    # unnamed, the same recording is still transcribed
+    assert plain((await upload(client, form(audio, user_id=owner)))["text"]) == "senior please"
 
 
 async def test_bad_requests(client: TestClient) -> None:

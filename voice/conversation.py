@@ -91,6 +91,10 @@ class Conversation(Protocol):
 
     async def hints(self) -> SpeechHints: ...
 
+    async def completed(self) -> bool:
+        """Whether the session takes no more answers."""
+        ...
+
 
 class _ServiceConversation:
     """Shared plumbing: a service, a session, its owner, and the path turns arrive by."""
@@ -146,6 +150,10 @@ class CollectorConversation(_ServiceConversation):
             self.session_id, self.user_id, text, sink, confidence, gate
         )
 
+    async def completed(self) -> bool:
+        session = await self.service.load(self.session_id, self.user_id)
+        return session.completed or CollectorState.from_dict(session.state).expected_field is None
+
     async def hints(self) -> SpeechHints:
         """The field asked, which words would answer it, or the value being confirmed."""
         session = await self.service.load(self.session_id, self.user_id)
@@ -180,6 +188,9 @@ class InterviewConversation(_ServiceConversation):
         return await self.service.turn(self.session_id, self.user_id, text, sink, voice, gate)
 
     _stack: tuple[str, ...] | None = None  # the interview's tech stack, read once
+
+    async def completed(self) -> bool:
+        return await self.service.current_question(self.session_id, self.user_id) is None
 
     async def hints(self) -> SpeechHints:
         """The question and the candidate's own stack: the words an answer will use."""

@@ -30,9 +30,10 @@ _original_host_addresses = aioice.ice.get_host_addresses
 
 
 def restrict_host_candidates(addresses: Sequence[str]) -> None:
-    """Gather host candidates only on these addresses (empty: aioice's own choice)."""
+    """Gather host candidates only on these addresses (empty: aioice's own choice, or
+    loopback on a machine that has no other interface)."""
     if not addresses:
-        aioice.ice.get_host_addresses = _original_host_addresses
+        aioice.ice.get_host_addresses = _host_or_loopback
         return
     chosen = list(addresses)
 
@@ -41,6 +42,20 @@ def restrict_host_candidates(addresses: Sequence[str]) -> None:
 
     aioice.ice.get_host_addresses = chosen_addresses
     log.info("ICE host candidates restricted to %s", ", ".join(chosen))
+
+
+def _host_or_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    """aioice's addresses; where it finds none (a machine or network namespace with only
+    loopback), loopback itself: else the answer would carry no candidate and the call
+    would hang at "connecting" without an error on either side."""
+    found = _original_host_addresses(use_ipv4, use_ipv6)
+    if found:
+        return list(found)
+    loopback = [
+        a for a, v6 in (("127.0.0.1", False), ("::1", True)) if (use_ipv6 if v6 else use_ipv4)
+    ]
+    log.warning("no network interface but loopback: ICE host candidates on %s", ", ".join(loopback))
+    return loopback
 
 
 def turn_credentials(
