@@ -193,6 +193,37 @@ async def test_acknowledgement_streams_pieces_in_order(fake: FakeOpenAI) -> None
     assert "Token bucket." in request["messages"][-1]["content"]
 
 
+def sse(*events: dict[str, Any]) -> Reply:
+    """A streamed chat reply written event by event, as a vendor may send it."""
+    body = tuple(f"data: {json.dumps(event)}\n\n".encode() for event in events)
+    return Reply(chunks=(*body, b"data: [DONE]\n\n"), content_type="text/event-stream")
+
+
+async def test_streamed_events_without_text_are_skipped(fake: FakeOpenAI) -> None:
+    fake.script(
+        CHAT,
+        sse(
+            {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},
+            {"choices": [{"index": 0, "delta": {"content": "Thanks,"}}]},
+            {"choices": [{"index": 0, "delta": {"content": None, "refusal": None}}]},
+            {"choices": [{"index": 0, "delta": {"content": " noted."}}]},
+            {"choices": [], "usage": {"prompt_tokens": 80, "completion_tokens": 3}},
+        ),
+    )
+    pieces = [piece async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 0)]
+    assert pieces == ["Thanks,", " noted."]
+
+
+async def test_a_streamed_event_without_a_delta_is_invalid_output(fake: FakeOpenAI) -> None:
+    fake.script(CHAT, sse({"choices": [{"index": 0, "delta": {"content": "Thanks"}}]},
+                          {"choices": [{"index": 0, "text": " noted."}]}))  # fmt: skip
+    pieces: list[str] = []
+    with pytest.raises(ProviderError) as caught:
+        async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 0):
+            pieces.append(piece)
+    assert pieces == ["Thanks"] and caught.value.kind == "invalid_output"
+
+
 async def test_default_fake_acknowledgement(fake: FakeOpenAI) -> None:
     pieces = [piece async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 1)]
     assert len(pieces) > 1 and "".join(pieces) == "Thanks, that is a clear answer."
