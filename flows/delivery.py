@@ -19,7 +19,7 @@ waited after the question ended; this module turns that and the transcript into 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,11 @@ class VoiceTiming:
     audio_seconds: float
     question_end: float | None = None  # when the question ended, on the same clock
     wait_source: str = "question_end"  # or "recording_start" (WebSocket)
+
+
+# A turn's voice timing, or the measurement still running: a voice turn starts its reply
+# while the answer's audio is measured, and awaits it only once the reply is written.
+VoiceSource = VoiceTiming | Awaitable[VoiceTiming | None]
 
 
 def count_fillers(text: str) -> int:

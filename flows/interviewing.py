@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flows import coaching, offline_replies, report
-from flows.delivery import VoiceTiming, measure
+from flows.delivery import VoiceSource, VoiceTiming, measure
 from flows.errors import Conflict, NotFound
 from flows.interview import (
     Move,
@@ -207,11 +207,12 @@ class InterviewService:
         user_id: str,
         text: str,
         sink: TextSink | None = None,
-        voice: VoiceTiming | None = None,
+        voice: VoiceSource | None = None,
         gate: CommitGate | None = None,
     ) -> InterviewReply:
-        """One candidate message; `voice` when it was spoken (its delivery is stored);
-        `gate` is awaited after the reply is written, before anything is stored."""
+        """One candidate message; `voice` when it was spoken (its delivery is stored; an
+        awaitable is awaited once the reply is written); `gate` is awaited after the reply
+        is written, before anything is stored."""
         text = clean_message(text)
         async with self.deps.guard.hold(session_id):
             session = await self.load(session_id, user_id)
@@ -235,6 +236,8 @@ class InterviewService:
             if sink:
                 await sink((" " if ack else "") + step.follow)
             message = f"{ack} {step.follow}".strip()
+            if voice is not None and not isinstance(voice, VoiceTiming):
+                voice = await voice
             delivery = measure(text, voice) if voice is not None else None
             if delivery is not None:
                 delivery |= {"question_index": step.before.question_index,

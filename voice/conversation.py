@@ -22,7 +22,7 @@ from flows.collector import (
     spoken_value,
     understood,
 )
-from flows.delivery import VoiceTiming
+from flows.delivery import VoiceSource
 from flows.interviewing import InterviewReply, InterviewService
 from flows.turns import CommitGate, TextSink
 from metrics import TURNS
@@ -80,7 +80,7 @@ class Conversation(Protocol):
         self,
         text: str,
         sink: TextSink | None = None,
-        voice: VoiceTiming | None = None,
+        voice: VoiceSource | None = None,
         confidence: float | None = None,
         gate: CommitGate | None = None,
     ) -> Said:
@@ -114,7 +114,7 @@ class _ServiceConversation:
         self,
         text: str,
         sink: TextSink | None = None,
-        voice: VoiceTiming | None = None,
+        voice: VoiceSource | None = None,
         confidence: float | None = None,
         gate: CommitGate | None = None,
     ) -> Said:
@@ -127,7 +127,7 @@ class _ServiceConversation:
         self,
         text: str,
         sink: TextSink | None,
-        voice: VoiceTiming | None,
+        voice: VoiceSource | None,
         confidence: float,
         gate: CommitGate | None,
     ) -> CollectorReply | InterviewReply:
@@ -142,7 +142,7 @@ class CollectorConversation(_ServiceConversation):
         self,
         text: str,
         sink: TextSink | None,
-        voice: VoiceTiming | None,
+        voice: VoiceSource | None,
         confidence: float,
         gate: CommitGate | None,
     ) -> CollectorReply:
@@ -180,7 +180,7 @@ class InterviewConversation(_ServiceConversation):
         self,
         text: str,
         sink: TextSink | None,
-        voice: VoiceTiming | None,
+        voice: VoiceSource | None,
         confidence: float,
         gate: CommitGate | None,
     ) -> InterviewReply:

@@ -122,10 +122,16 @@ class TurnEngine:
         marks = dict(heard.marks)
         text, confidence = await self._words(heard, marks)
         await mouth.user_text(text)
-        voice = await self._voice(heard)
-        said = await self.conversation.turn(
-            text, mouth.push, voice, confidence, gate=mouth.audible
-        )
+        # where the speech is in the answer (delivery coaching) is measured in a thread
+        # while the reply is being written: the flow needs it only to store the turn
+        voice = asyncio.ensure_future(self._voice(heard))
+        try:
+            said = await self.conversation.turn(
+                text, mouth.push, voice, confidence, gate=mouth.audible
+            )
+        finally:  # a turn that failed (or needed no delivery) leaves no task behind
+            voice.cancel()
+            await asyncio.gather(voice, return_exceptions=True)
         delivered = await mouth.deliver(said)
         entry_id = said.assistant_entry_id
         if entry_id is not None:
