@@ -224,6 +224,18 @@ async def test_a_streamed_event_without_a_delta_is_invalid_output(fake: FakeOpen
     assert pieces == ["Thanks"] and caught.value.kind == "invalid_output"
 
 
+async def test_an_error_event_mid_stream_is_a_provider_error(fake: FakeOpenAI) -> None:
+    """OpenAI sends `{"error": ...}` as an event when a stream fails after it began."""
+    fake.script(CHAT, sse({"choices": [{"index": 0, "delta": {"content": "Thanks"}}]},
+                          {"error": {"message": "The server is overloaded.",
+                                     "type": "server_error"}}))  # fmt: skip
+    pieces: list[str] = []
+    with pytest.raises(ProviderError) as caught:
+        async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 0):
+            pieces.append(piece)
+    assert pieces == ["Thanks"] and caught.value.kind == "stream_error"
+
+
 async def test_default_fake_acknowledgement(fake: FakeOpenAI) -> None:
     pieces = [piece async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 1)]
     assert len(pieces) > 1 and "".join(pieces) == "Thanks, that is a clear answer."

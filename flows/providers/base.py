@@ -56,6 +56,8 @@ def _kind(error: Exception) -> str | None:
         return "connection"
     if isinstance(error, openai.APIStatusError):
         return "rate_limited" if error.status_code == 429 else f"http_{error.status_code}"
+    if isinstance(error, openai.APIError):  # an error event after a stream began
+        return "stream_error"
     if isinstance(error, ValueError | KeyError | TypeError):  # malformed payloads
         return "invalid_output"
     return None
