@@ -99,8 +99,11 @@ async def _read_form(request: web.Request, max_audio: int) -> tuple[bytes, dict[
                     ) from None
                 if text:  # an empty field is an absent one
                     fields[part.name] = text
-    except (ValueError, BadHttpMessage, RequestPayloadError) as error:  # no boundary, cut
-        # off, broken headers, a corrupt content encoding
+    except RequestPayloadError as error:  # a corrupt content encoding, a body cut off
+        raise validation.unreadable(
+            request, "invalid_multipart", f"The form data is malformed: {error}"
+        ) from None
+    except (ValueError, BadHttpMessage) as error:  # no boundary, broken part headers
         raise InvalidInput("invalid_multipart", f"The form data is malformed: {error}") from None
     if audio is None:
         raise InvalidInput("audio_file_missing", "The form needs an audio_file part.")

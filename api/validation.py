@@ -32,6 +32,15 @@ class UnreadableBody(InvalidInput):
     connection closes after the 400."""
 
 
+def unreadable(request: web.Request, code: str, message: str) -> UnreadableBody:
+    """The error for a body that broke while being read. Nothing more can be read from
+    it: marked at its end, aiohttp does not try to drain it after the reply (which raised
+    the error again there, logged as an unhandled exception); the reply closes the
+    connection instead."""
+    request.content.feed_eof()
+    return UnreadableBody(code, message)
+
+
 def named_user(request: web.Request, claimed: str | None = None) -> dict[str, str]:
     """The user id a request names, for api.identity.caller (which decides who is
     calling): `claimed` from a body or form, else ?user_id=, which is checked either way."""
@@ -55,13 +64,9 @@ async def read_body(request: web.Request, limit: int | None = None) -> bytes:
                 raise too_large
             chunks.append(chunk)
     except (HttpProcessingError, RequestPayloadError) as error:  # corrupt gzip/deflate
-        # Nothing more can be read from it: marked at its end, aiohttp does not try to
-        # drain it after the reply (which re-raised the error there, logged as unhandled);
-        # the reply closes the connection instead.
-        request.content.feed_eof()
         reason = " ".join(str(error).split())
-        raise UnreadableBody(
-            "bad_content_encoding", f"The request body could not be decoded: {reason}"
+        raise unreadable(
+            request, "bad_content_encoding", f"The request body could not be decoded: {reason}"
         ) from None
     return b"".join(chunks)
 

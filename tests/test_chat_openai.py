@@ -214,9 +214,19 @@ async def test_streamed_events_without_text_are_skipped(fake: FakeOpenAI) -> Non
     assert pieces == ["Thanks,", " noted."]
 
 
-async def test_a_streamed_event_without_a_delta_is_invalid_output(fake: FakeOpenAI) -> None:
+async def test_a_streamed_event_without_a_delta_is_skipped(fake: FakeOpenAI) -> None:
+    """Finish-only and annotation chunks (Azure's content filter) carry no delta."""
     fake.script(CHAT, sse({"choices": [{"index": 0, "delta": {"content": "Thanks"}}]},
-                          {"choices": [{"index": 0, "text": " noted."}]}))  # fmt: skip
+                          {"choices": [{"index": 0, "content_filter_results": {}}]},
+                          {"choices": [{"index": 0, "delta": {"content": ", noted."}}]},
+                          {"choices": [{"index": 0, "finish_reason": "stop"}]}))  # fmt: skip
+    pieces = [piece async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 0)]
+    assert pieces == ["Thanks", ", noted."]
+
+
+async def test_a_streamed_event_that_is_no_choice_is_invalid_output(fake: FakeOpenAI) -> None:
+    fake.script(CHAT, sse({"choices": [{"index": 0, "delta": {"content": "Thanks"}}]},
+                          {"choices": ["noted"]}))  # fmt: skip
     pieces: list[str] = []
     with pytest.raises(ProviderError) as caught:
         async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 0):
@@ -234,6 +244,19 @@ async def test_an_error_event_mid_stream_is_a_provider_error(fake: FakeOpenAI) -
         async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 0):
             pieces.append(piece)
     assert pieces == ["Thanks"] and caught.value.kind == "stream_error"
+
+
+async def test_a_streamed_reply_is_retried_and_timed_out_like_any_request(
+    fake: FakeOpenAI,
+) -> None:
+    fake.script(CHAT, Reply.error(429), Reply.stream(["Thanks,", " noted."]))
+    pieces = [piece async for piece in provider(fake).acknowledge(QUESTIONS[0], "Yes.", 0)]
+    assert pieces == ["Thanks,", " noted."] and len(fake.requests_to(CHAT)) == 2
+    fake.script(CHAT, Reply.stream(["Thanks."], delay=2.0))
+    with pytest.raises(ProviderError) as caught:
+        async for _ in provider(fake, timeout=0.3, retries=0).acknowledge(QUESTIONS[0], "Yes.", 0):
+            pass
+    assert caught.value.kind == "timeout"
 
 
 async def test_default_fake_acknowledgement(fake: FakeOpenAI) -> None:

@@ -143,6 +143,11 @@ async def test_corrupt_content_encoding_is_400(
         await refused(client, "POST", turn, 400, "bad_content_encoding", data=corrupt,
                       headers=headers)
     assert await rows(client) == before
+    upload = b"--b\r\nContent-Disposition: form-data; name=audio_file\r\n\r\nRIFF\r\n--b--\r\n"
+    await refused(client, "POST", "/api/transcripts/voice/transcribe", 400, "invalid_multipart",
+                  data=upload[:20] + b"\x00" * 30, headers={
+                      "Content-Encoding": "gzip",
+                      "Content-Type": "multipart/form-data; boundary=b"})
     # answered, not left for aiohttp to drain after the reply (it logged that as unhandled)
     await asyncio.sleep(0.1)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -24,6 +24,7 @@ from flows.collector import (
 )
 from flows.delivery import VoiceSource
 from flows.interviewing import InterviewReply, InterviewService
+from flows.transcripts import over
 from flows.turns import CommitGate, TextSink
 from metrics import TURNS
 from voice.stt import SpeechHints
@@ -151,8 +152,7 @@ class CollectorConversation(_ServiceConversation):
         )
 
     async def completed(self) -> bool:
-        session = await self.service.load(self.session_id, self.user_id)
-        return session.completed or CollectorState.from_dict(session.state).expected_field is None
+        return over(await self.service.load(self.session_id, self.user_id))
 
     async def hints(self) -> SpeechHints:
         """The field asked, which words would answer it, or the value being confirmed."""

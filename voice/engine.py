@@ -129,7 +129,8 @@ class TurnEngine:
             said = await self.conversation.turn(
                 text, mouth.push, voice, confidence, gate=mouth.audible
             )
-        finally:  # a turn that failed (or needed no delivery) leaves no task behind
+        finally:  # a turn that failed (or needed no delivery) awaits no measurement; one
+            # already in its thread runs to its end there, its result dropped
             voice.cancel()
             await asyncio.gather(voice, return_exceptions=True)
         delivered = await mouth.deliver(said)
@@ -161,8 +162,9 @@ class TurnEngine:
 
 
     async def _voice(self, heard: Heard) -> VoiceTiming | None:
-        """Where the speech is in a spoken answer (for delivery coaching); None if typed."""
-        if heard.text is not None or heard.pcm is None:
+        """Where the speech is in a spoken interview answer (for delivery coaching); None if
+        typed, or in the collector, which coaches nothing."""
+        if heard.text is not None or heard.pcm is None or self.conversation.kind != "interview":
             return None
         pcm = heard.pcm
         spans = await asyncio.to_thread(speech_spans, pcm, self.vad_aggressiveness)

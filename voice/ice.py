@@ -27,6 +27,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy
 
 log = logging.getLogger(f"viva.{__name__}")
 _original_host_addresses = aioice.ice.get_host_addresses
+_told_loopback = False
 
 
 def restrict_host_candidates(addresses: Sequence[str]) -> None:
@@ -54,7 +55,10 @@ def _host_or_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     loopback = [
         a for a, v6 in (("127.0.0.1", False), ("::1", True)) if (use_ipv6 if v6 else use_ipv4)
     ]
-    log.warning("no network interface but loopback: ICE host candidates on %s", ", ".join(loopback))
+    global _told_loopback
+    if not _told_loopback:  # once: this runs for every call
+        log.warning("no network interface but loopback: ICE host candidates on loopback")
+        _told_loopback = True
     return loopback
 
 

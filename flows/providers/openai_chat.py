@@ -66,9 +66,10 @@ def _content(chunk: object) -> str | None:
     choices = chunk.get("choices")
     if not choices:
         return None  # e.g. a usage chunk
-    choice = choices[0] if isinstance(choices, list) else None
-    delta = choice.get("delta") if isinstance(choice, dict) else None
+    if not isinstance(choices, list) or not isinstance(choices[0], dict):
+        raise ValueError("a streamed chunk's choices are not a list of objects")
+    delta = choices[0].get("delta")
     if not isinstance(delta, dict):
-        raise ValueError("a streamed chunk has no delta")
+        return None  # a finish-only or annotation chunk (some compatible servers send them)
     content = delta.get("content")
     return content if isinstance(content, str) else None
