@@ -17,6 +17,8 @@ from voice.end_of_turn import (
     doubt_last_word,
     is_backchannel,
     judge_words,
+    only_an_opener,
+    sounds_like_a_backchannel,
     too_many_for_a_backchannel,
 )
 from voice.stt import SpeechHints
@@ -318,7 +320,19 @@ def test_a_tech_list_gets_longer_to_go_on() -> None:
         ("Mmmmm", True),
         ("Uh-huh.", True),
         ("Mm-hm, okay, right.", True),
+        # a hum has no vowel, only m, n and h (one stray letter in four): any spelling
+        ("M-H-N.", True),
+        ("mm-huh", True),
+        ("Hmm.", True),
+        # with a hum in it, the lead-in Whisper writes before it says nothing
+        ("And the MHCM.", True),
+        ("in the m-h-m.", True),
+        ("And then, hm.", True),
+        ("Wow.", True),
         ("no", False),
+        ("And the HTML.", False),  # not a hum's letters
+        ("Hmm, what do you mean?", False),
+        ("Mm, sorry.", False),
         ("", False),
         ("sorry, could you repeat that?", False),
         ("yeah but what about the cache", False),
@@ -339,6 +353,82 @@ def test_backchannels(text: str, expected: bool) -> None:
 )
 def test_more_words_than_a_backchannel(text: str, expected: bool) -> None:
     assert too_many_for_a_backchannel(text) is expected
+
+
+# Whisper's readings through Opus of Piper's "Mm-hm." over 0.7-0.8 s of voice, and of
+# requests said over a reply (their confidence and voice as measured, 2026-11-30).
+@pytest.mark.parametrize(
+    ("text", "confidence", "voice_ms", "expected"),
+    [
+        ("And then make them.", 0.52, 760, True),
+        ("and the may chant.", 0.56, 700, True),
+        ("And then make 10.", 0.65, 700, True),
+        ("and make them.", 0.43, 640, True),
+        # the same words, but Whisper sure of them, or over more voice than a hum has
+        ("And then make them.", 0.8, 760, False),
+        ("And then make them.", 0.52, 1200, False),
+        # requests: not opening on a lead-in, however unsure or short
+        ("Hang on a second.", 0.43, 980, False),
+        ("Wait, what do you mean?", 0.70, 880, False),
+        ("Sorry?", 0.42, 380, False),
+        ("What?", 0.28, 260, False),
+        ("And what about the cash?", 0.70, 1180, False),
+        # no confidence or no length known: only the words decide
+        ("And then make them.", None, 760, False),
+        ("And then make them.", 0.5, None, False),
+    ],
+)
+def test_a_hum_written_as_words(
+    text: str, confidence: float | None, voice_ms: int | None, expected: bool
+) -> None:
+    assert sounds_like_a_backchannel(text, confidence, voice_ms) is expected
+    if len(text.split()) > 3:
+        assert too_many_for_a_backchannel(text, confidence, voice_ms) is not expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sorry.", True),
+        ("Sorry,", True),
+        ("Wait.", True),
+        ("Excuse me.", True),
+        ("Hang on.", True),
+        ("Um, sorry.", True),
+        ("Sorry?", False),  # a request to repeat: finished
+        ("Pardon?", False),
+        ("Sorry, could you repeat that?", False),
+        ("No.", False),
+        ("", False),
+    ],
+)
+def test_an_interruption_that_has_said_nothing_yet(text: str, expected: bool) -> None:
+    assert only_an_opener(text) is expected
+
+
+def test_an_opener_over_the_reply_waits_up_to_the_cap() -> None:
+    # "Sorry." is a finished sentence as an answer; said over the assistant's reply it
+    # opens an interruption ("Sorry, but what if the … whole service goes down?")
+    over = interview()
+    over.set_hints(ANSWER)
+    over.over_reply = True
+    over.voice(1000)
+    assert over.words("Sorry.", covers_ms=1000) is Words.UNFINISHED
+    decision = first_done(over, 1000)
+    assert decision.verdict is Verdict.CAPPED
+    # "Sorry?" asks for the question again: finished at the minimum
+    over.reset()
+    over.over_reply = True
+    over.voice(5000)
+    assert over.words("Sorry?", covers_ms=5000) is Words.FINISHED
+    # the same "Sorry." as an answer, not over a reply: finished
+    answer = interview()
+    answer.set_hints(ANSWER)
+    answer.voice(1000)
+    assert answer.words("Sorry.", covers_ms=1000) is Words.FINISHED
+    # a new utterance starts as an answer again
+    over.reset()
+    assert over.over_reply is False
 
 
 # -- the voice's own end -----------------------------------------------------------------

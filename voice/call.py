@@ -70,7 +70,7 @@ from voice.end_of_turn import (
     TurnPolicy,
     Verdict,
     VoiceEnd,
-    is_backchannel,
+    sounds_like_a_backchannel,
     too_many_for_a_backchannel,
 )
 from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
@@ -196,7 +196,8 @@ class Call:
         self._started_over_playback = False
         self._barged = False
         self._held = False  # playback held by speech over it, not yet judged an interruption
-        self._hold_words: tuple[int, str] | None = None  # a transcript of that speech so far
+        self._hold_words: tuple[int, Transcription] | None = None  # that speech so far, heard
+        self._onset_ms = 0  # VAD time: the onset of the speech now going on (or last ended)
         self._answered = False
         self._question_ended: float | None = None  # monotonic: our last reply finished playing
         self._connected = asyncio.Event()
@@ -411,7 +412,7 @@ class Call:
             return
         heard = task.result()
         if self._held:
-            self._hold_words = (covers_ms, heard.text)
+            self._hold_words = (covers_ms, heard)
         judged = self.end_of_turn.words(heard.text, covers_ms, heard.last_word_p)
         log.info("[%s] words so far %r (last word p %s): %s", self.id, heard.text,
                   heard.last_word_p, judged.value)
@@ -452,9 +453,15 @@ class Call:
         words = self._hold_words
         if self._voiced_over_playback_ms() >= CONFIRM_BARGE_IN_MS:
             return "too long for a backchannel"
-        if words is not None and too_many_for_a_backchannel(words[1]):
-            return f"words so far {words[1]!r}"
+        if words is not None:
+            heard, voice_ms = words[1], self._voice_ms(self.vad.voice_end_ms)
+            if too_many_for_a_backchannel(heard.text, heard.confidence, voice_ms):
+                return f"words so far {heard.text!r}"
         return ""
+
+    def _voice_ms(self, voice_end_ms: int) -> int:
+        """How long the speech now going on has been voiced, onset to `voice_end_ms`."""
+        return self.voice_end.end_or(voice_end_ms) - self._onset_ms
 
     def _only_a_backchannel(self, voice_end_ms: int, silence_ms: int) -> bool:
         """Speech holding playback has paused, and a transcript of all of it holds no words
@@ -465,7 +472,12 @@ class Call:
             and words is not None
             and words[0] >= voice_end_ms
             and silence_ms >= self.config.turns.min_silence_ms
-            and (not words[1].strip() or is_backchannel(words[1]))
+            and (
+                not words[1].text.strip()
+                or sounds_like_a_backchannel(
+                    words[1].text, words[1].confidence, voice_end_ms - self._onset_ms
+                )
+            )
         )
 
     async def _vad_event(self, event: object) -> None:
@@ -503,7 +515,9 @@ class Call:
             )
             self._barged = False
             self._hold_words = None
+            self._onset_ms = event.ms
             self._started_over_playback = self._over_reply()
+            self.end_of_turn.over_reply = self._started_over_playback
             self._overlap_start = event.ms if self._started_over_playback else None
             await self._event({"type": "speech", "event": "start", "onset_ms": event.ms})
         elif isinstance(event, SpeechEnd):
@@ -653,17 +667,24 @@ class Call:
         early = self._early[1] if self._early and self._early[0] >= voice_end_ms else None
         self._early = None if early else self._early
         words = early or asyncio.ensure_future(self._transcribe(pcm, reaction))
-        self._spawn(self._after_hold(words, Utterance(pcm, None, speech_end, now, words)))
+        audio_start = now - (end_ms - audio_start_ms) / 1000
+        utterance = Utterance(pcm, None, speech_end, now, words, audio_start, audio_start_ms)
+        self._spawn(self._after_hold(words, utterance, voice_end_ms - self._onset_ms))
 
-    async def _after_hold(self, words: asyncio.Task[Transcription], utterance: Utterance) -> None:
+    async def _after_hold(
+        self, words: asyncio.Task[Transcription], utterance: Utterance, voice_ms: int
+    ) -> None:
         try:
-            text = (await words).text
+            heard = await words
+            text = heard.text
         except Exception:  # the recogniser failed: treat it as speech, the turn reports it
             log.warning("[%s] transcribing speech over playback failed", self.id, exc_info=True)
-            text = "?"
+            heard, text = None, "?"
         if not self._held or self._barged:
             return  # already settled: the speech went on and interrupted for real
-        if not text or is_backchannel(text):
+        if not text or (
+            heard is not None and sounds_like_a_backchannel(text, heard.confidence, voice_ms)
+        ):
             if self.vad.in_speech and self._started_over_playback:
                 return  # more speech over the held reply already: that speech settles it
             self._held = False
@@ -673,7 +694,9 @@ class Call:
             return
         await self._barge_in(f"words {text!r}")
         if not self.completed:
-            self._utterances.put_nowait(utterance)
+            # an answer like any other: if the candidate goes on before its reply is
+            # heard, it is taken back and the two are one answer
+            self._queue_answer(utterance)
 
     async def _barge_in(self, why: str) -> None:
         self._barged = True

@@ -127,6 +127,9 @@ class EndOfTurn:
         self._voice_end_ms: int | None = None
         self._words: tuple[int, Words, str] | None = None
         self._pending_ms: int | None = None
+        # the speech began over the assistant's reply: an interruption that has only said
+        # "Sorry," or "Wait." is unfinished (`only_an_opener`); it waits, up to the cap
+        self.over_reply = False
 
     def expect_words(self, covers_ms: int) -> None:
         """A transcript of the turn up to voice time ``covers_ms`` is being made."""
@@ -155,6 +158,8 @@ class EndOfTurn:
                 judged, last_word_p, self.hints, self.policy.doubt_below,
                 last_word=words[-1] if words else "",
             )
+        if self.over_reply and judged is not Words.UNFINISHED and only_an_opener(text):
+            judged = Words.UNFINISHED
         self._words = (covers_ms, judged, text)
         self.no_words(covers_ms)
         return judged
@@ -389,24 +394,90 @@ def _list_open(text: str) -> bool:
 
 # What a listener says to show they are following, not to take the turn.
 _BACKCHANNEL_WORDS = frozenset(
-    "mm hm mhm mmhm hmm uh huh okay ok right yeah yes yep yup sure alright all got it i see "
-    "cool great exactly good fine oh ah aha true".split()
+    "uh huh okay ok right yeah yes yep yup sure alright all got it i see "
+    "cool great exactly good fine oh ah aha true wow".split()
 )
 MAX_BACKCHANNEL_WORDS = 3
-_HUM = re.compile(r"\b[mh]+(?:[-&][mh]+)+\b")  # "mm-hm", "m&hm"; not "uh-huh"
+# A hum is a closed-mouth sound: recognisers spell it in the letters m, n and h ("mm-hm",
+# "MMHN", "M-H-N", "m m h m"), now and then with one stray consonant ("MHCM"), never with a
+# vowel. A word of that shape is a hum, whatever its exact spelling.
+_HUM_LETTERS = frozenset("mnh")
+_SPELLED = re.compile(r"\b[b-df-hj-np-tv-xz]+(?:[-&][b-df-hj-np-tv-xz]+)+\b")  # "m-h-n"
+# Words Whisper puts before a sound it cannot read as words, continuing its prompt ("And
+# the MHCM.", "in the m-h-m", "And then make them."): they open a clause and say nothing.
+_LEAD_INS = frozenset((*_CONJUNCTIONS, *_ARTICLES, *_PREPOSITIONS))
+# Apologies and calls for attention that open an interruption and say nothing yet.
+_OPENERS_OVER_REPLY = frozenset(
+    "sorry wait excuse me pardon hang hold on one sec second moment actually well so "
+    "um umm uh uhh er erm hmm mm oh".split()
+)
+# A hum Whisper wrote as dictionary words: unsure of them, over voice as short as a hum.
+# Through Opus, Piper's "Mm-hm." came out as "And then make them." / "and the may chant." at
+# confidence 0.43-0.65 over 0.7-0.8 s of voice; requests said over a reply ("Sorry, could
+# you repeat that?", "What do you mean?", "Hang on a second.") never opened on a lead-in,
+# and "And what about the cache?" took 1.1 s or more (README, "Voice calls", 2026-11-30).
+UNSURE_BELOW = 0.67  # the recogniser's confidence (Whisper: mean token p × speech p)
+HUM_MS = 900  # voice no longer than this, onset to last voiced frame
+
+
+def _is_hum(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    if not letters or len(letters) != len(word) or set(word) & set("aeiouy"):
+        return False
+    hummed = sum(c in _HUM_LETTERS for c in letters)
+    return hummed * 4 >= len(letters) * 3  # at most one other letter in four
+
+
+def _sounds(text: str) -> list[str]:
+    """The words of `text`, a spelled hum ("m-h-n", "M&HM") joined into one."""
+    lowered = _SPELLED.sub(lambda spelled: re.sub("[-&]", "", spelled.group()), text.lower())
+    return _WORD.findall(lowered)
 
 
 def is_backchannel(text: str) -> bool:
-    """"mm-hm", "okay", "right", "yeah", "got it": said over the assistant, not a turn."""
-    lowered = _HUM.sub(lambda hum: re.sub("[-&]", "", hum.group()), text.lower())
-    tokens = _WORD.findall(lowered)  # "mm-hm" as one sound
-    # recognisers spell a hum in letters ("m m h m", "MMHN"): those count as one
-    words = [w for w in tokens if len(w) > 1 or w == "i"] or tokens[:1]
-    return 0 < len(words) <= MAX_BACKCHANNEL_WORDS and all(
-        w in _BACKCHANNEL_WORDS or (set(w) <= set("mhn") and "m" in w) for w in words
+    """"mm-hm", "okay", "right", "yeah", "got it": said over the assistant, not a turn.
+
+    Hums count in any spelling (`_is_hum`), also after the lead-in Whisper writes before a
+    sound it cannot read ("And the MHCM."): with a hum in it, the rest may be lead-ins."""
+    words = _sounds(text)
+    hums = [w for w in words if _is_hum(w)]
+    said = [w for w in words if not _is_hum(w)]
+    if hums:
+        said = [w for w in said if w not in _LEAD_INS]
+        return len(said) <= MAX_BACKCHANNEL_WORDS and all(w in _BACKCHANNEL_WORDS for w in said)
+    return 0 < len(said) <= MAX_BACKCHANNEL_WORDS and all(w in _BACKCHANNEL_WORDS for w in said)
+
+
+def sounds_like_a_backchannel(
+    text: str, confidence: float | None = None, voice_ms: int | None = None
+) -> bool:
+    """Speech over the assistant heard as `text`, with the recogniser's `confidence`, over
+    `voice_ms` of voice: a backchannel, or a hum the recogniser wrote as words it doubts,
+    opening on a lead-in, over no more voice than a hum has (HUM_MS)."""
+    if is_backchannel(text):
+        return True
+    words = _sounds(text)
+    return (
+        bool(words)
+        and words[0] in _LEAD_INS
+        and confidence is not None
+        and confidence < UNSURE_BELOW
+        and voice_ms is not None
+        and voice_ms <= HUM_MS
     )
 
 
-def too_many_for_a_backchannel(text: str) -> bool:
+def too_many_for_a_backchannel(
+    text: str, confidence: float | None = None, voice_ms: int | None = None
+) -> bool:
     """Words said over the assistant that are more than any backchannel: a real interruption."""
-    return len(_WORD.findall(text.lower())) > MAX_BACKCHANNEL_WORDS and not is_backchannel(text)
+    return len(_sounds(text)) > MAX_BACKCHANNEL_WORDS and not sounds_like_a_backchannel(
+        text, confidence, voice_ms
+    )
+
+
+def only_an_opener(text: str) -> bool:
+    """An interruption that has not said what it wants yet: "Sorry,", "Wait.", "Excuse me",
+    "Hang on". A question mark makes it a request ("Sorry?", "Pardon?"): that is finished."""
+    words = _WORD.findall(text.lower())
+    return bool(words) and all(w in _OPENERS_OVER_REPLY for w in words) and "?" not in text
