@@ -395,8 +395,8 @@ def test_a_hum_written_as_words(
         ("Excuse me.", True),
         ("Hang on.", True),
         ("Um, sorry.", True),
-        ("Sorry?", False),  # a request to repeat: finished
-        ("Pardon?", False),
+        ("Sorry?", True),  # a request to repeat, or the opener of one
+        ("Pardon?", True),
         ("Sorry, could you repeat that?", False),
         ("No.", False),
         ("", False),
@@ -416,11 +416,15 @@ def test_an_opener_over_the_reply_waits_up_to_the_cap() -> None:
     assert over.words("Sorry.", covers_ms=1000) is Words.UNFINISHED
     decision = first_done(over, 1000)
     assert decision.verdict is Verdict.CAPPED
-    # "Sorry?" asks for the question again: finished at the minimum
+    # "Sorry?" may ask for the question again, or open "…could you repeat that?": it waits
+    # as long as words that say nothing do, not the cap
     over.reset()
     over.over_reply = True
     over.voice(5000)
-    assert over.words("Sorry?", covers_ms=5000) is Words.FINISHED
+    assert over.words("Sorry?", covers_ms=5000) is Words.UNKNOWN
+    decision = first_done(over, 5000)
+    assert decision.verdict is Verdict.FINISHED
+    assert decision.silence_ms == over.policy.unknown_ms
     # the same "Sorry." as an answer, not over a reply: finished
     answer = interview()
     answer.set_hints(ANSWER)

@@ -456,7 +456,7 @@ class Call:
         if words is not None:
             heard, voice_ms = words[1], self._voice_ms(self.vad.voice_end_ms)
             if too_many_for_a_backchannel(heard.text, heard.confidence, voice_ms):
-                return f"words so far {heard.text!r}"
+                return f"words so far {heard.text!r}, confidence {heard.confidence}"
         return ""
 
     def _voice_ms(self, voice_end_ms: int) -> int:
@@ -689,10 +689,12 @@ class Call:
                 return  # more speech over the held reply already: that speech settles it
             self._held = False
             self.playout.resume()
-            log.info("[%s] playback resumed after %r", self.id, text or "a noise")
+            log.info("[%s] playback resumed after %r (%d ms of voice, confidence %s)", self.id,
+                     text or "a noise", voice_ms, heard.confidence if heard else None)
             await self._event({"type": "playback", "state": "resumed", "heard": text})
             return
-        await self._barge_in(f"words {text!r}")
+        confidence = heard.confidence if heard else None
+        await self._barge_in(f"words {text!r}, {voice_ms} ms of voice, confidence {confidence}")
         if not self.completed:
             # an answer like any other: if the candidate goes on before its reply is
             # heard, it is taken back and the two are one answer

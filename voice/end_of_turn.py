@@ -159,7 +159,10 @@ class EndOfTurn:
                 last_word=words[-1] if words else "",
             )
         if self.over_reply and judged is not Words.UNFINISHED and only_an_opener(text):
-            judged = Words.UNFINISHED
+            # "Sorry?" may ask for the question again, or be Whisper's reading of the "Sorry,"
+            # that opens "…could you repeat that?" (seen in the benchmark): it waits as long
+            # as words that say nothing do (`unknown_ms`), a comma's pause, not the cap
+            judged = Words.UNKNOWN if "?" in text else Words.UNFINISHED
         self._words = (covers_ms, judged, text)
         self.no_words(covers_ms)
         return judged
@@ -478,6 +481,6 @@ def too_many_for_a_backchannel(
 
 def only_an_opener(text: str) -> bool:
     """An interruption that has not said what it wants yet: "Sorry,", "Wait.", "Excuse me",
-    "Hang on". A question mark makes it a request ("Sorry?", "Pardon?"): that is finished."""
+    "Hang on" (with a question mark it may be a request: "Sorry?", "Pardon?")."""
     words = _WORD.findall(text.lower())
-    return bool(words) and all(w in _OPENERS_OVER_REPLY for w in words) and "?" not in text
+    return bool(words) and all(w in _OPENERS_OVER_REPLY for w in words)
