@@ -97,6 +97,12 @@ ECHO_WINDOW_S = 0.5  # how long after a frame is sent its echo may still arrive
 ECHO_MARGIN_DB = 20.0  # inbound this far below the recent outbound level is taken for echo
 CLOSE_GRACE_S = 10.0  # how long close() lets a turn in progress finish storing itself
 CONFIRM_BARGE_IN_MS = 1500  # speech over held playback this long interrupts, whatever it says
+# An answer stays open this long after its reply's first frame went out. Speech the VAD
+# reports within it began before the candidate could hear that frame (the VAD's 120 ms
+# start window, ~80 ms of inbound jitter buffer), so it goes on with the answer and the
+# turn is taken back: "A technical interview, please." with a 300 ms comma pause, its
+# reply started in 130 ms, was two turns otherwise. The price: that little of the reply.
+ANSWER_OPEN_AFTER_REPLY_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -585,7 +591,8 @@ class Call:
         self._utterances.put_nowait(utterance)
 
     async def _take_back(self) -> None:
-        """The candidate goes on after their turn was taken and before its reply was heard.
+        """The candidate goes on after their turn was taken and before its reply was heard
+        (or within ANSWER_OPEN_AFTER_REPLY_S of its first frame: then that much is cut).
 
         The turn is cancelled where it stands. It has stored nothing: a conversation stores
         a voice turn only once its reply starts to be heard (`Mouth.audible`, the commit
@@ -860,10 +867,13 @@ class _CallMouth:
         await self.speaker.push(piece)
 
     async def audible(self) -> None:
-        """The commit gate: wait for the reply's first frame (see `Call._take_back`)."""
+        """The commit gate: wait for the reply's first frame, and a moment more for speech
+        that began before it could be heard (see `Call._take_back`)."""
         speaker = self.speaker
         speaker.close_text()
         await speaker.audible.wait()
+        if self.answer is not None and speaker.times.first_audio_sent is not None:
+            await asyncio.sleep(ANSWER_OPEN_AFTER_REPLY_S)
         self.call._reply_audible(self.answer)
 
     async def deliver(self, said: Said) -> Delivered:
