@@ -198,7 +198,7 @@ def test_only_a_finished_verdict_is_doubted_and_only_in_the_interview() -> None:
     turn = doubting(collector("level"))
     turn.voice(2000)
     assert turn.words("Senior.", covers_ms=2000, last_word_p=0.2) is Words.FINISHED
-    assert first_done(turn, 2000, step_ms=10).silence_ms == 250
+    assert first_done(turn, 2000, step_ms=10).silence_ms == 200  # the collector's minimum
 
 
 def test_the_interview_doubts_only_a_short_last_word() -> None:
@@ -248,7 +248,7 @@ def test_collector_value_is_taken_fast_and_nonsense_waits_longer() -> None:
     turn = collector("level")
     turn.voice(2000)
     turn.words("Senior.", covers_ms=2000)
-    assert first_done(turn, 2000, step_ms=10).silence_ms == 250
+    assert first_done(turn, 2000, step_ms=10).silence_ms == 200  # the interview waits 250
     other = collector("level")
     other.voice(2000)
     other.words("purple", covers_ms=2000)

@@ -101,12 +101,21 @@ class TurnPolicy:
     def for_conversation(
         cls, kind: str, mode: str, fixed_ms: int, words_at_ms: int = 100
     ) -> TurnPolicy:
-        """Interview answers get time to think; collector answers are short values."""
-        times = {"words_at_ms": words_at_ms, "min_silence_ms": 250}
+        """Interview answers get time to think; collector answers are short values.
+
+        A collector value's words are in at about 200 ms of silence (asked for at 100 ms,
+        ~100 ms of Whisper for a second of speech), and a value the field accepts is all
+        the answer there is: 200 ms is its minimum (250 until 2026-11-30: quiet-machine
+        collector values then ended p50 302 ms after the voice, the server waiting 260).
+        An answer that turns out to go on is taken back (`voice/call.py`)."""
         if kind == "collector":
-            return cls(mode, fixed_ms, unknown_ms=600, cap_ms=2000, **times)
+            return cls(
+                mode, fixed_ms, min_silence_ms=200, unknown_ms=600, cap_ms=2000,
+                words_at_ms=words_at_ms,
+            )
         return cls(
-            mode, fixed_ms, unknown_ms=900, cap_ms=3000, doubt_below=DOUBTFUL_SHORT_WORD, **times
+            mode, fixed_ms, min_silence_ms=250, unknown_ms=900, cap_ms=3000,
+            doubt_below=DOUBTFUL_SHORT_WORD, words_at_ms=words_at_ms,
         )
 
 
