@@ -452,12 +452,13 @@ def is_backchannel(text: str) -> bool:
     Hums count in any spelling (`_is_hum`), also after the lead-in Whisper writes before a
     sound it cannot read ("And the MHCM."): with a hum in it, the rest may be lead-ins."""
     words = _sounds(text)
-    hums = [w for w in words if _is_hum(w)]
-    said = [w for w in words if not _is_hum(w)]
-    if hums:
-        said = [w for w in said if w not in _LEAD_INS]
-        return len(said) <= MAX_BACKCHANNEL_WORDS and all(w in _BACKCHANNEL_WORDS for w in said)
-    return 0 < len(said) <= MAX_BACKCHANNEL_WORDS and all(w in _BACKCHANNEL_WORDS for w in said)
+    hummed = any(_is_hum(w) for w in words)
+    said = [w for w in words if not _is_hum(w) and not (hummed and w in _LEAD_INS)]
+    return (
+        (hummed or bool(said))
+        and len(said) <= MAX_BACKCHANNEL_WORDS
+        and all(w in _BACKCHANNEL_WORDS for w in said)
+    )
 
 
 def sounds_like_a_backchannel(
