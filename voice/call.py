@@ -460,14 +460,16 @@ class Call:
         if self._voiced_over_playback_ms() >= CONFIRM_BARGE_IN_MS:
             return "too long for a backchannel"
         if words is not None:
-            heard, voice_ms = words[1], self._voice_ms(self.vad.voice_end_ms)
+            heard = words[1]
+            voice_ms = self._voice_ms(self.voice_end.end_or(self.vad.voice_end_ms))
             if too_many_for_a_backchannel(heard.text, heard.confidence, voice_ms):
                 return f"words so far {heard.text!r}, confidence {heard.confidence}"
         return ""
 
     def _voice_ms(self, voice_end_ms: int) -> int:
-        """How long the speech now going on has been voiced, onset to `voice_end_ms`."""
-        return self.voice_end.end_or(voice_end_ms) - self._onset_ms
+        """How long the speech now going on (or last ended) was voiced: from its onset to
+        `voice_end_ms`, the voice's end (`VoiceEnd.end_or`)."""
+        return voice_end_ms - self._onset_ms
 
     def _only_a_backchannel(self, voice_end_ms: int, silence_ms: int) -> bool:
         """Speech holding playback has paused, and a transcript of all of it holds no words
@@ -481,7 +483,7 @@ class Call:
             and (
                 not words[1].text.strip()
                 or sounds_like_a_backchannel(
-                    words[1].text, words[1].confidence, voice_end_ms - self._onset_ms
+                    words[1].text, words[1].confidence, self._voice_ms(voice_end_ms)
                 )
             )
         )
@@ -676,7 +678,7 @@ class Call:
         words = early or asyncio.ensure_future(self._transcribe(pcm, reaction))
         audio_start = now - (end_ms - audio_start_ms) / 1000
         utterance = Utterance(pcm, None, speech_end, now, words, audio_start, audio_start_ms)
-        self._spawn(self._after_hold(words, utterance, voice_end_ms - self._onset_ms))
+        self._spawn(self._after_hold(words, utterance, self._voice_ms(voice_end_ms)))
 
     async def _after_hold(
         self, words: asyncio.Task[Transcription], utterance: Utterance, voice_ms: int
