@@ -29,7 +29,9 @@ PHRASES = (
     "um I would start by measuring the slow endpoint with a profiler",
     "then I would add an index on the column that we filter by",
     "uh and if it is still slow I would put a cache in front of it",
-    "finally I would watch the latency dashboards for a week, you know",
+    # no comma: at length scale 1.9 Piper's pause at one can pass 0.7 s, a long pause
+    # the recording did not insert (CI once counted 3 instead of 2)
+    "finally I would watch the latency dashboards for a week you know",
 )
 RATE = 16000
 
