@@ -19,7 +19,6 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     RootModel,
-    StringConstraints,
     field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -78,15 +77,49 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _bounded(max_length: int, min_length: int = 0) -> StringConstraints:
-    return StringConstraints(min_length=min_length or None, max_length=max_length)
+class _Length:
+    """A string's length bounds, checked after its characters (so an id with a NUL appended
+    is reported as bad characters, not as one too long), with pydantic's own string error
+    types and sentences ("at most 36 characters"). StringConstraints placed after another
+    validator fall back to the generic length check, whose sentence counts "items"."""
+
+    def __init__(self, max_length: int, min_length: int = 0) -> None:
+        self.max_length = max_length
+        self.min_length = min_length
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        bounds = {"minLength": self.min_length} if self.min_length else {}
+        return {**handler(schema), **bounds, "maxLength": self.max_length}
+
+    def check(self, value: str) -> str:
+        if len(value) > self.max_length:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": self.max_length},
+            )
+        if len(value) < self.min_length:
+            raise PydanticCustomError(
+                "string_too_short",
+                "String should have at least {min_length} character"
+                + ("s" if self.min_length > 1 else ""),
+                {"min_length": self.min_length},
+            )
+        return value
 
 
 # Characters first, then lengths (before stripping: the document's maxLength is the rule).
-Id = Annotated[str, _SafeText, _bounded(MAX_ID, 1)]
-UserId = Annotated[str, _SafeText, _bounded(MAX_USER_ID), AfterValidator(_stripped_or_none)]
-Message = Annotated[str, _SafeText, _bounded(MAX_MESSAGE_CHARS, 1), AfterValidator(_not_blank)]
-Name = Annotated[str, _SafeText, _bounded(MAX_NAME), AfterValidator(_stripped_or_none)]
+Id = Annotated[str, _SafeText, _Length(MAX_ID, 1)]
+UserId = Annotated[str, _SafeText, _Length(MAX_USER_ID), AfterValidator(_stripped_or_none)]
+Message = Annotated[str, _SafeText, _Length(MAX_MESSAGE_CHARS, 1), AfterValidator(_not_blank)]
+Name = Annotated[str, _SafeText, _Length(MAX_NAME), AfterValidator(_stripped_or_none)]
 SessionType = Literal["collector", "interview"]
 
 
@@ -164,7 +197,7 @@ class InterviewPath(Input):
 
 
 class UserPath(Input):
-    user_id: Annotated[str, _SafeText, _bounded(MAX_USER_ID, 1)] = Field(
+    user_id: Annotated[str, _SafeText, _Length(MAX_USER_ID, 1)] = Field(
         description="A user id, or 'me' for the caller"
     )
     codes = {"user_id": "invalid_user_id"}
@@ -330,7 +363,7 @@ class UserAudio(Input):
     audio_base64: Annotated[str, _SafeText] = Field(
         description="base64 or a data: URL; its decoded size is bounded by the audio limit"
     )
-    filename: Annotated[str, _SafeText, _bounded(MAX_FILENAME)] | None = None
+    filename: Annotated[str, _SafeText, _Length(MAX_FILENAME)] | None = None
     codes = {"audio_base64": "audio_missing", "filename": "invalid_filename"}
 
 
@@ -344,7 +377,7 @@ class Hangup(Input):
 
 class Offer(Input):
     type: Literal["offer"]
-    sdp: Annotated[str, _SafeText, _bounded(MAX_SDP)]
+    sdp: Annotated[str, _SafeText, _Length(MAX_SDP)]
     codes = {"sdp": "bad_signal"}
 
     @field_validator("sdp")
@@ -357,8 +390,8 @@ class Offer(Input):
 
 
 class IceCandidate(Input):
-    candidate: Annotated[str, _SafeText, _bounded(MAX_CANDIDATE)] = ""
-    sdpMid: Annotated[str, _SafeText, _bounded(64)] | None = None  # noqa: N815
+    candidate: Annotated[str, _SafeText, _Length(MAX_CANDIDATE)] = ""
+    sdpMid: Annotated[str, _SafeText, _Length(64)] | None = None  # noqa: N815
     sdpMLineIndex: Annotated[int, Field(ge=0, le=64)] | None = None  # noqa: N815
 
 

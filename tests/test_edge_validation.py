@@ -171,6 +171,35 @@ async def test_json_bodies_over_one_mib_are_413(client: TestClient) -> None:
     await healthy(client, owner, turn)
 
 
+async def test_string_bounds_are_counted_in_characters(client: TestClient) -> None:
+    """A string's bounds are told in characters, the unit of a string, never "items"."""
+    owner, session_id, turn = await collector_session(client)
+    before = await rows(client)
+    cases: list[tuple[str, dict[str, Any], str, str]] = [
+        (turn, {"user_id": owner, "user_message": "a" * 8001}, "message_too_long",
+         "at most 8000 characters"),
+        (turn, {"user_id": "u" * 129, "user_message": "yes"}, "invalid_user_id",
+         "at most 128 characters"),
+        ("/api/collector/start", {"candidate_name": "n" * 201}, "invalid_candidate_name",
+         "at most 200 characters"),
+        ("/api/tickets", {"session_type": "collector", "session_id": ""}, "invalid_session_id",
+         "at least 1 character"),
+    ]
+    for path, body, code, bound in cases:
+        response = await client.post(path, json=body)
+        error = await response.json()
+        assert (response.status, error["code"]) == (400, code), (path, error)
+        assert bound in error["detail"] and "item" not in error["detail"], error
+    ws = await client.ws_connect(f"/api/collector/sessions/{session_id}/voice?user_id={owner}")
+    assert (await ws.receive_json())["type"] == "assistant_prompt"
+    await ws.send_json({"type": "user_text", "text": "a" * 8001})
+    error = await ws.receive_json(timeout=10)
+    assert (error["type"], error["code"]) == ("error", "message_too_long"), error
+    assert "at most 8000 characters" in error["message"], error
+    await ws.close()
+    assert await rows(client) == before
+
+
 async def test_a_role_over_200_characters_asks_for_a_shorter_one(client: TestClient) -> None:
     owner, _session_id, turn = await collector_session(client)
     assert InterviewRow.__table__.c.role.type.length == 200  # type: ignore[attr-defined]
