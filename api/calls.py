@@ -15,7 +15,8 @@ One live call per session across all instances: a second gets error {code: sessi
 The call ends on hangup, when either side closes the socket, or when the peer connection
 fails or closes (the server then closes the socket with "going away"). A bad message gets
 an `error` and the call goes on; a missing or foreign session closes the socket at once
-with the policy-violation code.
+with the policy-violation code. A frame over 256 KiB gets `error {code: frame_too_large,
+limit_bytes}` and the socket closes with 1009 (message too big).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationEr
 from api import schemas, validation
 from api.appkeys import CALL_REGISTRY, CALLS, LIMITER, SETTINGS, STT, TRANSCRIPTS, TTS
 from api.identity import address, socket_user
-from api.sockets import conversation_for, refuse
+from api.sockets import JsonSocket, conversation_for, refuse
 from flows.errors import Conflict, InvalidInput, NotFound
 from metrics import ACTIVE_CALLS
 from settings import Settings
@@ -85,7 +86,7 @@ async def _serve(request: web.Request, kind: str) -> web.WebSocketResponse:
 async def _call(request: web.Request, kind: str, owner: str) -> web.WebSocketResponse:
     app = request.app
     conversation = conversation_for(request, kind, owner, "webrtc")
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_SIGNAL_BYTES)
+    ws = JsonSocket(heartbeat=30, max_msg_size=MAX_SIGNAL_BYTES)
     await ws.prepare(request)
     try:
         said = await conversation.prompt()

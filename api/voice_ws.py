@@ -3,7 +3,8 @@
 Client → server: user_audio {audio_base64, filename}, user_text {text}, ping.
 Server → client: assistant_prompt, assistant_turn, completed, error {message, code}, pong.
 A bad message gets an `error` and the socket stays usable; only a missing or foreign
-session closes it, with the policy-violation code.
+session closes it, with the policy-violation code, and a frame over the frame limit,
+with `error {code: frame_too_large, limit_bytes}` and then 1009 (api.sockets.JsonSocket).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from api.appkeys import (
 )
 from api.identity import address, socket_user
 from api.refusals import Refusal
-from api.sockets import conversation_for, refuse
+from api.sockets import JsonSocket, conversation_for, refuse
 from api.speaking import spoken
 from flows.errors import Conflict, FlowError, InvalidInput, NotFound
 from metrics import ACTIVE_SOCKETS
@@ -39,7 +40,8 @@ from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
 log = logging.getLogger(f"viva.{__name__}")
 
 # Frames are capped at twice the audio limit (room for base64 and JSON); never lower than
-# this, so a somewhat oversized recording gets an `error` rather than a closed socket (1009).
+# this, so a somewhat oversized recording gets `audio_too_large` and the socket stays open.
+# A frame over the cap gets `message_too_large` and the socket closes (1009).
 MIN_FRAME_BYTES = 1024 * 1024
 ADDRESS = web.ResponseKey("client_address", str)  # for limits on each message
 _DATA_URL = re.compile(r"data:[\w/+.-]*(;[\w=.-]+)*;base64,", re.IGNORECASE)
@@ -74,7 +76,7 @@ async def _open(
 ) -> web.WebSocketResponse:
     app = request.app
     frame_limit = max(app[SETTINGS].max_audio_bytes * 2, MIN_FRAME_BYTES)
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=frame_limit)
+    ws = JsonSocket(heartbeat=30, max_msg_size=frame_limit)
     await ws.prepare(request)
     session_id = conversation.session_id
     ws[ADDRESS] = address(request)

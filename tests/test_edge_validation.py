@@ -15,8 +15,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from api.appkeys import COLLECTOR
+from server import create_app
+from settings import Settings
 from storage.models import Base, InterviewRow
-from tests.conftest import user
+from tests.conftest import MakeClient, user
 from tests.rest_helpers import post_json, start_interview
 
 NUL, SURROGATE = "\u0000", "\\ud800"  # the surrogate as a JSON escape, the way it arrives
@@ -233,6 +235,29 @@ async def test_socket_messages_are_validated(client: TestClient) -> None:
         await ws.send_json({"type": "ping"})
         assert await ws.receive_json(timeout=10) == {"type": "pong"}
     await ws.close()
+    assert await rows(client) == before
+    await healthy(client, owner, turn)
+
+
+@pytest.mark.parametrize("kind", ["voice", "call"])
+async def test_a_frame_over_a_sockets_limit_gets_an_error_then_1009(
+    aiohttp_client: MakeClient, settings: Settings, kind: str
+) -> None:
+    """aiohttp refuses the frame unread; the client hears why before the close. (With a
+    32 KiB audio limit the voice socket's frame limit is its minimum, 1 MiB; signaling
+    frames are limited to 256 KiB.)"""
+    client = await aiohttp_client(create_app(settings.replace(max_audio_bytes=32 * 1024)))
+    owner, session_id, turn = await collector_session(client)
+    before = await rows(client)
+    ws = await client.ws_connect(f"/api/collector/sessions/{session_id}/{kind}?user_id={owner}")
+    assert (await ws.receive_json(timeout=10))["type"] in ("assistant_prompt", "hello")
+    await ws.send_json({"type": "user_text", "text": "yes " * (1024 * 1024)})  # 4 MiB
+    error = await ws.receive_json(timeout=10)
+    assert (error["type"], error["code"]) == ("error", "frame_too_large"), error
+    assert error["limit_bytes"] > 0 and str(error["limit_bytes"]) in error["message"]
+    closed = await ws.receive(timeout=10)
+    assert closed.type == WSMsgType.CLOSE and ws.close_code == 1009, closed
+    assert closed.extra == "frame_too_large"
     assert await rows(client) == before
     await healthy(client, owner, turn)
 

@@ -283,7 +283,7 @@ async def test_browser_data_url_audio_is_accepted(client: TestClient) -> None:
     assert turn["type"] == "assistant_turn" and turn["expected_field"] == "role", turn
 
 
-async def test_a_frame_beyond_the_frame_limit_closes_the_socket(
+async def test_a_frame_beyond_the_frame_limit_is_told_then_closes_the_socket(
     small_client: TestClient,
 ) -> None:
     client, owner = small_client, user()
@@ -293,8 +293,12 @@ async def test_a_frame_beyond_the_frame_limit_closes_the_socket(
     )
     await receive(ws)
     await ws.send_json({"type": "user_audio", "audio_base64": "A" * (2 * 1024 * 1024)})
+    error = await receive(ws)
+    assert (error["type"], error["code"]) == ("error", "frame_too_large"), error
+    assert error["limit_bytes"] == 1024 * 1024 and str(1024 * 1024) in error["message"]
     message = await ws.receive(timeout=10)
     assert message.type == WSMsgType.CLOSE and message.data == MESSAGE_TOO_BIG
+    assert message.extra == "frame_too_large"
 
 
 @pytest.mark.parametrize("kind", ["collector", "interview"])
