@@ -85,5 +85,5 @@ async def progress(request: web.Request) -> web.Response:
     named = validation.path(request, schemas.UserPath).user_id  # "me": whoever is calling
     owner = await caller(request, validation.named_user(request))
     if named != "me" and named != owner:
-        raise NotFound("user_not_found", "No such user.")
+        raise NotFound("No such user.")
     return validation.reply(schemas.Progress(**await request.app[INTERVIEWS].progress(owner)))

@@ -24,6 +24,7 @@ _REASONS = {
     413: "The body is over the route's limit",
     422: "The audio could not be used",
 }
+_ERRORS: dict[int, type[BaseModel]] = {404: schemas.NotFoundError}  # else schemas.Error
 # What any operation that knows its caller may answer: no or a bad token (VIVA_AUTH=jwt),
 # a user_id other than the signed-in user, a limit, the database away.
 _REFUSALS: dict[int, tuple[str, str | None]] = {
@@ -61,7 +62,8 @@ class Socket:
 def document(operations: Iterable[Operation], sockets: Iterable[Socket]) -> dict[str, Any]:
     operations, sockets = list(operations), list(sockets)
     models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
-        (schemas.Error, "serialization")
+        (schemas.Error, "serialization"),
+        (schemas.NotFoundError, "serialization"),
     ]
     for op in operations:
         models.append((op.response, "serialization"))
@@ -104,7 +106,10 @@ def _operation(op: Operation) -> dict[str, Any]:
         "responses": {
             "200": {"description": "OK", "content": _json(_ref(op.response))},
             **{
-                str(status): {"description": _REASONS[status], **error}
+                str(status): {
+                    "description": _REASONS[status],
+                    "content": _json(_ref(_ERRORS.get(status, schemas.Error))),
+                }
                 for status in op.errors
             },
             **{

@@ -239,6 +239,13 @@ class Error(Output):
     code: str = Field(description="A machine-readable code.")
 
 
+class NotFoundError(Output):
+    """Every 404, whatever is missing (or not the caller's: the two look the same)."""
+
+    detail: str = Field(description="A sentence for a person: what was not found.")
+    code: Literal["not_found"]
+
+
 class CollectorReply(Output):
     collector_session_id: str
     user_id: str

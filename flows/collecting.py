@@ -56,7 +56,7 @@ class CollectorService:
         async with self.deps.reads() as db:
             session = await CollectorRepository(db).get(session_id, user_id)
         if session is None:
-            raise NotFound("collector_session_not_found", "No such collector session.")
+            raise NotFound("No such collector session.")
         return session
 
     async def prompt(self, session_id: str, user_id: str) -> CollectorReply:

@@ -13,7 +13,16 @@ class FlowError(Exception):
 
 
 class NotFound(FlowError):
-    """Missing, or owned by someone else: the two are indistinguishable on purpose."""
+    """Missing, or owned by someone else: the two are indistinguishable on purpose.
+
+    Every 404 has the one code `not_found` (as a URL that matches no route has): the
+    message says what was not found.
+    """
+
+    CODE = "not_found"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.CODE, message)
 
 
 class Conflict(FlowError):

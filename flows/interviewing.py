@@ -108,7 +108,7 @@ class InterviewService:
         async with self.deps.reads() as db:
             interview = await InterviewRepository(db).get(interview_id, user_id)
         if interview is None:
-            raise NotFound("interview_not_found", "No such interview.")
+            raise NotFound("No such interview.")
         await self.deps.cache.put(interview.id, interview.questions)
         return interview
 
@@ -143,7 +143,7 @@ class InterviewService:
         async with self.deps.reads() as db:
             session = await InterviewSessionRepository(db).get(session_id, user_id)
         if session is None:
-            raise NotFound("interview_session_not_found", "No such interview session.")
+            raise NotFound("No such interview session.")
         return session
 
     async def questions(self, session: InterviewSession) -> tuple[str, ...]:

@@ -39,7 +39,7 @@ class TranscriptService:
             else:
                 found = await InterviewSessionRepository(db).get(session_id, user_id)
         if found is None:
-            raise NotFound("session_not_found", f"No such {session_type} session.")
+            raise NotFound(f"No such {session_type} session.")
         return found
 
     async def list(self, session_type: str, session_id: str, user_id: str) -> list[TranscriptEntry]:

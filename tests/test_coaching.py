@@ -236,7 +236,7 @@ async def test_progress_is_owned_ordered_and_may_be_empty(client: TestClient) ->
     assert history["trend"]["total_score"]["change"] > 0
     for who in (stranger, None):
         response = await client.get(path, params={"user_id": who} if who else {})
-        assert response.status == 404 and (await response.json())["code"] == "user_not_found"
+        assert response.status == 404 and (await response.json())["code"] == "not_found"
 
 
 # With the OpenAI provider (the fake server at the network edge) ---------------------------

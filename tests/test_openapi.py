@@ -12,15 +12,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import FormData, WSMsgType
 from aiohttp.test_utils import TestClient
 
-from api.routes import REST, SOCKETS
+from api.routes import OPENAPI, REST, SOCKETS
+from tests.conftest import user
 
 SEED = 1111  # a failure is reproduced with the same seed (printed in the summary)
 EXAMPLES = 100  # at least, per operation
@@ -51,6 +54,70 @@ async def test_document_describes_every_rest_route(client: TestClient) -> None:
     refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(document))
     assert refs and all(name in schemas for name in refs)
     assert len(documented) == len(REST)
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield method.upper(), path, operation
+
+
+def requests_naming_nothing(
+    path: str, operation: dict[str, Any], owner: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Well-formed requests for a documented operation, built from the document alone,
+    that name what nobody has: fresh ids, another user's progress (one per enum value)."""
+    missing = str(uuid.uuid4())
+    paths = [path]
+    for parameter in operation["parameters"]:
+        if parameter["in"] != "path":
+            continue
+        name, schema = parameter["name"], parameter["schema"]
+        values = schema.get("enum") or [user() if name == "user_id" else missing]
+        paths = [p.replace(f"{{{name}}}", value) for p in paths for value in values]
+    fields = {"user_id": owner, "user_message": "hello", "session_type": "interview",
+              "session_id": missing}
+    content = operation.get("requestBody", {}).get("content", {})
+    for url in paths:
+        request: dict[str, Any] = {"params": {"user_id": owner}}
+        if "application/json" in content:
+            request["json"] = fields
+        elif "multipart/form-data" in content:
+            form = FormData(default_to_multipart=True)
+            form.add_field("audio_file", b"RIFF", filename="a.wav", content_type="audio/wav")
+            named = content["multipart/form-data"]["schema"]["properties"]
+            for name, value in fields.items():
+                if name in named:
+                    form.add_field(name, value)
+            request["data"] = form
+        yield url, request
+
+
+async def test_every_404_is_not_found(client: TestClient) -> None:
+    """Every operation that documents a 404 answers one, code `not_found`, for what is not
+    there; so do an unknown URL and the sockets (close 1008, reason `not_found`)."""
+    owner, answered = user(), 0
+    for method, path, operation in operations(OPENAPI):
+        if "404" not in operation["responses"]:
+            continue
+        assert operation["responses"]["404"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/NotFoundError"
+        }
+        for url, request in requests_naming_nothing(path, operation, owner):
+            response = await client.request(method, url, **request)
+            body = await response.json()
+            assert (response.status, body["code"]) == (404, "not_found"), (method, url, body)
+            assert set(body) == {"detail", "code"} and body["detail"].startswith("No such")
+            answered += 1
+    assert answered >= 10  # every session, interview and user route
+    unknown = await client.get("/api/no-such-route")
+    assert (unknown.status, (await unknown.json())["code"]) == (404, "not_found")
+    for route in OPENAPI["x-websockets"]:
+        url = route.replace("{session_id}", str(uuid.uuid4())) + f"?user_id={owner}"
+        ws = await client.ws_connect(url)
+        closed = await ws.receive(timeout=10)
+        assert closed.type == WSMsgType.CLOSE and ws.close_code == 1008, (route, closed)
+        assert closed.extra == "not_found", (route, closed)
 
 
 async def test_the_reference_page_is_served(client: TestClient) -> None:
