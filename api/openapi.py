@@ -24,6 +24,26 @@ _REASONS = {
     413: "The body is over the route's limit",
     422: "The audio could not be used",
 }
+# How a caller is known (api/identity.py). With VIVA_AUTH=none (development) no token is
+# needed: user_id, or the anonymous cookie, names the caller.
+_SECURITY_SCHEMES = {
+    "bearer_auth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The identity provider's access token; required with VIVA_AUTH=jwt. "
+        "With VIVA_AUTH=none (development) user_id names the caller instead.",
+    },
+    "socket_ticket": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "ticket",
+        "description": "A one-use ticket from POST /api/tickets, for the session's sockets "
+        "(browsers cannot set headers on a WebSocket).",
+    },
+}
+Security = list[dict[str, list[str]]]
+_ANONYMOUS: Security = [{}]  # an alternative meaning "no credentials at all"
 _ERRORS: dict[int, type[BaseModel]] = {404: schemas.NotFoundError}  # else schemas.Error
 # What any operation that knows its caller may answer: no or a bad token (VIVA_AUTH=jwt),
 # a user_id other than the signed-in user, a limit, the database away.
@@ -49,7 +69,7 @@ class Operation:
     body_required: bool = True
     form: type[schemas.Input] | None = None
     errors: tuple[int, ...] = (400,)
-    refusals: bool = True  # identity, limits and the database apply
+    refusals: bool = True  # it knows its caller (bearer_auth): identity, limits, database
 
 
 @dataclass(frozen=True)
@@ -59,8 +79,14 @@ class Socket:
     client: tuple[type[schemas.Input], ...]
 
 
-def document(operations: Iterable[Operation], sockets: Iterable[Socket]) -> dict[str, Any]:
+def document(
+    operations: Iterable[Operation], sockets: Iterable[Socket], auth: str
+) -> dict[str, Any]:
+    """The document a server with VIVA_AUTH=`auth` serves: with `none` an operation's
+    bearer_auth is optional (an empty alternative), as the server does not ask for it."""
     operations, sockets = list(operations), list(sockets)
+    optional = _ANONYMOUS if auth == "none" else []
+    bearer: Security = [{"bearer_auth": []}, *optional]
     models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
         (schemas.Error, "serialization"),
         (schemas.NotFoundError, "serialization"),
@@ -73,7 +99,7 @@ def document(operations: Iterable[Operation], sockets: Iterable[Socket]) -> dict
     _, top = models_json_schema(list(dict.fromkeys(models)), ref_template=_REF)
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, bearer)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -83,10 +109,11 @@ def document(operations: Iterable[Operation], sockets: Iterable[Socket]) -> dict
             "feedback. Errors are {detail, code}.",
         },
         "paths": paths,
-        "components": {"schemas": top.get("$defs", {})},
+        "components": {"schemas": top.get("$defs", {}), "securitySchemes": _SECURITY_SCHEMES},
         "x-websockets": {
             socket.path: {
                 "summary": socket.summary,
+                "security": [{"socket_ticket": []}, *bearer],
                 "parameters": _parameters(schemas.SessionPath, "path")
                 + _parameters(schemas.OwnerQuery, "query"),
                 "client_messages": [_ref(model) for model in socket.client],
@@ -96,7 +123,7 @@ def document(operations: Iterable[Operation], sockets: Iterable[Socket]) -> dict
     }
 
 
-def _operation(op: Operation) -> dict[str, Any]:
+def _operation(op: Operation, security: Security) -> dict[str, Any]:
     name = op.path.replace("/", "_").replace("{", "").replace("}", "")
     error = {"content": _json(_ref(schemas.Error))}
     described: dict[str, Any] = {
@@ -124,6 +151,8 @@ def _operation(op: Operation) -> dict[str, Any]:
             },
         },
     }
+    if op.refusals:
+        described["security"] = security
     if op.body is not None:
         described["requestBody"] = {"required": op.body_required, "content": _json(_ref(op.body))}
     if op.form is not None:

@@ -138,11 +138,14 @@ SOCKETS: list[tuple[Socket, Handler]] = [
     (Socket("/api/collector/sessions/{session_id}/call", "WebRTC signaling", _CALL),
      calls.collector_call),
 ]
-OPENAPI = document((op for op, _ in REST), (socket for socket, _ in SOCKETS))
+OPENAPI = {  # by VIVA_AUTH: whether a bearer token is required or optional
+    auth: document((op for op, _ in REST), (socket for socket, _ in SOCKETS), auth)
+    for auth in ("none", "jwt")
+}
 
 
-async def openapi(_request: web.Request) -> web.Response:
-    return web.json_response(OPENAPI)
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(OPENAPI[request.app[SETTINGS].auth])
 
 
 async def docs(_request: web.Request) -> web.FileResponse:

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import FormData, WSMsgType
+from aiohttp import FormData, WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
 from api.routes import OPENAPI, REST, SOCKETS
-from tests.conftest import user
+from server import create_app
+from settings import Settings
+from tests.auth_helpers import SECRET, bearer, hs256
+from tests.conftest import MakeClient, user
 
 SEED = 1111  # a failure is reproduced with the same seed (printed in the summary)
 EXAMPLES = 100  # at least, per operation
@@ -97,7 +100,8 @@ async def test_every_404_is_not_found(client: TestClient) -> None:
     """Every operation that documents a 404 answers one, code `not_found`, for what is not
     there; so do an unknown URL and the sockets (close 1008, reason `not_found`)."""
     owner, answered = user(), 0
-    for method, path, operation in operations(OPENAPI):
+    document = await (await client.get("/api/openapi.json")).json()
+    for method, path, operation in operations(document):
         if "404" not in operation["responses"]:
             continue
         assert operation["responses"]["404"]["content"]["application/json"]["schema"] == {
@@ -112,12 +116,69 @@ async def test_every_404_is_not_found(client: TestClient) -> None:
     assert answered >= 10  # every session, interview and user route
     unknown = await client.get("/api/no-such-route")
     assert (unknown.status, (await unknown.json())["code"]) == (404, "not_found")
-    for route in OPENAPI["x-websockets"]:
+    for route in document["x-websockets"]:
         url = route.replace("{session_id}", str(uuid.uuid4())) + f"?user_id={owner}"
         ws = await client.ws_connect(url)
         closed = await ws.receive(timeout=10)
         assert closed.type == WSMsgType.CLOSE and ws.close_code == 1008, (route, closed)
         assert closed.extra == "not_found", (route, closed)
+
+
+@pytest.mark.parametrize(
+    ("auth", "bearer"),
+    [("jwt", [{"bearer_auth": []}]), ("none", [{"bearer_auth": []}, {}])],
+)
+def test_every_operation_that_knows_its_caller_declares_its_security(
+    auth: str, bearer: list[dict[str, list[str]]]
+) -> None:
+    """Walks the document: an operation that may answer 401 declares bearer_auth (optional
+    with VIVA_AUTH=none), one that cannot declares nothing; every scheme named exists."""
+    document = OPENAPI[auth]
+    schemes = document["components"]["securitySchemes"]
+    assert (schemes["bearer_auth"]["type"], schemes["bearer_auth"]["scheme"]) == ("http", "bearer")
+    public, named = [], set()
+    for method, path, operation in operations(document):
+        if "401" in operation["responses"]:
+            assert operation.get("security") == bearer, (method, path)
+        else:
+            assert "security" not in operation, (method, path)
+            public.append(f"{method} {path}")
+        named |= {name for requirement in operation.get("security", []) for name in requirement}
+    assert public == ["GET /api/config"]
+    for path, described in document["x-websockets"].items():
+        assert described["security"] == [{"socket_ticket": []}, *bearer], path
+        named |= {name for requirement in described["security"] for name in requirement}
+    assert named == set(schemes)
+
+
+@pytest.mark.parametrize("auth", ["jwt", "none"])
+async def test_the_declared_security_is_what_the_server_asks(
+    aiohttp_client: MakeClient, settings: Settings, auth: str
+) -> None:
+    """Every operation of the served document, called without a token, answers 401 exactly
+    when its security has no anonymous alternative, and never 401 with a valid token (or,
+    in development, a user_id); the sockets likewise, before the upgrade."""
+    client = await aiohttp_client(create_app(settings.replace(auth=auth, jwt_secret=SECRET)))
+    document = await (await client.get("/api/openapi.json")).json()
+    owner = user()
+    token = bearer(hs256(owner))
+    for method, path, operation in operations(document):
+        required = bool(operation.get("security")) and {} not in operation["security"]
+        for url, request in requests_naming_nothing(path, operation, owner):
+            anonymous = await client.request(method, url, **request)
+            assert (anonymous.status == 401) == required, (method, url, anonymous.status)
+        for url, request in requests_naming_nothing(path, operation, owner):
+            signed_in = await client.request(method, url, headers=token, **request)
+            assert signed_in.status != 401, (method, url, await signed_in.text())
+    for route, described in document["x-websockets"].items():
+        url = route.replace("{session_id}", str(uuid.uuid4()))
+        if {} in described["security"]:  # opens, then closes: no such session
+            ws = await client.ws_connect(url)
+            assert (await ws.receive(timeout=10)).type == WSMsgType.CLOSE
+            continue
+        with pytest.raises(WSServerHandshakeError) as refused:
+            await client.ws_connect(url)
+        assert refused.value.status == 401, route
 
 
 async def test_the_reference_page_is_served(client: TestClient) -> None:
