@@ -21,7 +21,7 @@ from settings import Settings
 from tests.conftest import MakeClient, user
 from tests.fake_openai import TRANSCRIPTIONS, FakeOpenAI, Reply
 from tests.rest_helpers import collect_interview, post_json, start_interview
-from tests.speech_samples import encode, plain, speak
+from tests.speech_samples import encode, plain, speak, tone
 from voice.audio import Pcm
 
 PATH = "/api/transcripts/voice/transcribe"
@@ -102,6 +102,25 @@ async def test_named_session_stores_a_user_row_and_hears_its_field(client: TestC
     text = (await response.json())["text"]
     assert plain(text) == "senior"
     assert (await transcript(client, "collector", session_id, owner))[-1] == ("user", text)
+
+
+async def test_a_pure_tone_is_heard_as_nothing_and_stores_nothing(client: TestClient) -> None:
+    """Whisper heard a 2 s 440 Hz tone as "Beep Beep Beep…" and it was stored as the
+    candidate's answer: a steady tone is not speech (voice.timing.steady_tone)."""
+    owner = user()
+    _, session_id = await start_interview(client, owner)
+    before = await transcript(client, "interview", session_id, owner)
+    for hz, fmt in ((440, "wav"), (440, "webm"), (1000, "wav")):
+        named = form(encode(tone(2.0, hz), fmt), fmt, session_type="interview",
+                     session_id=session_id, user_id=owner)
+        assert (await upload(client, named))["text"] == "", (hz, fmt)
+    assert await transcript(client, "interview", session_id, owner) == before
+    unnamed = form(encode(tone(2.0, 440), "wav"), "wav", user_id=owner)  # was "Beep Beep…"
+    assert (await upload(client, unnamed))["text"] == ""
+    answer = "I would add an index on the customer id."
+    named = form(recording(answer, "webm"), "webm", session_type="interview",
+                 session_id=session_id, user_id=owner)
+    assert plain((await upload(client, named))["text"]) == plain(answer)
 
 
 async def test_foreign_or_unknown_session_is_404_and_stores_nothing(client: TestClient) -> None:

@@ -18,7 +18,7 @@ import openai
 
 from flows.providers.base import ProviderError, map_errors
 from voice.audio import TARGET_RATE, Pcm, pcm_to_wav
-from voice.timing import speech_spans
+from voice.timing import speech_spans, steady_tone
 
 log = logging.getLogger(f"viva.{__name__}")
 
@@ -111,11 +111,13 @@ class SpeechToText(ABC):
 
 
 def has_speech(pcm: Pcm) -> bool:
-    """Whether 16 kHz `pcm` has voiced frames (webrtcvad): silence is nothing heard."""
+    """Whether 16 kHz `pcm` has voiced frames (webrtcvad) that are not one steady tone:
+    silence and a beep are nothing heard."""
     if pcm.sample_rate != TARGET_RATE or pcm.duration_s < MIN_SPEECH_SECONDS:
         return False
-    voiced = sum(end - start for start, end in speech_spans(pcm, 1))
-    return voiced >= MIN_SPEECH_SECONDS
+    spans = speech_spans(pcm, 1)
+    voiced = sum(end - start for start, end in spans)
+    return voiced >= MIN_SPEECH_SECONDS and not steady_tone(pcm, spans)
 
 
 def speech_prompt(hints: SpeechHints) -> str:
