@@ -34,7 +34,11 @@ FIELDS: tuple[str, ...] = ("readiness", "role", "interview_type", "level", "tech
 INTERVIEW_TYPES = ("technical", "behavioral", "mixed")
 LEVELS = ("intern", "junior", "mid", "senior")
 MIN_AMOUNT, MAX_AMOUNT = 1, 30
-MAX_ROLE_CHARS = 200  # the interviews.role column; a longer role gets a request to shorten it
+MAX_ROLE_CHARS = 200
+# a lower-case word after a filler word, after known technologies in a list, is taken as an
+# unknown technology (asked back) from this many letters ("into bernities"), not a short
+# word ("for fun")
+UNKNOWN_NAME_LETTERS = 4  # the interviews.role column; a longer role gets a request to shorten it
 
 FIELD_LABELS: dict[str, str] = {
     "readiness": "getting started",
@@ -372,7 +376,8 @@ def _tech_items(text: str) -> list[tuple[str, bool]]:
     items: list[tuple[str, bool]] = []
     seen: set[str] = set()
     for part in _TECH_SPLIT.split(text):
-        for name, known in _tech_names(_trim(part)):
+        listed = any(known for _name, known in items)
+        for name, known in _tech_names(_trim(part), listed):
             key = vocab.compact(name)
             if key and key not in seen:
                 seen.add(key)
@@ -389,8 +394,9 @@ def _trim(part: str) -> str:
     return " ".join(part.split())
 
 
-def _tech_names(part: str) -> list[tuple[str, bool]]:
-    """One list item: a known name, several known names said without commas, or one unknown."""
+def _tech_names(part: str, listed: bool = False) -> list[tuple[str, bool]]:
+    """One list item: a known name, several known names said without commas, or one unknown.
+    `listed`: known technologies came before it in the list."""
     if not part or part.lower() in vocab.NO_TECH:
         return []
     known = vocab.TECH_NAMES.get(vocab.compact(part))
@@ -415,14 +421,14 @@ def _tech_names(part: str) -> list[tuple[str, bool]]:
     if i == len(tokens):
         return names
     if len(tokens) > 4 or _stop(tokens[0].lower()):
-        # a sentence or filler, not a technology; but a name after a filler word (Whisper
-        # capitalises names: "into Bernities" for "Kubernetes") is one, unknown and so
-        # asked back rather than dropped without a word
+        # a sentence or filler, not a technology; but a name after a filler word ("into
+        # Bernities" for "Kubernetes"; in lower case only after known names) is one,
+        # unknown and so asked back rather than dropped without a word
         named = [token for token in tokens if not _stop(token.lower())]
         if len(tokens) <= 3 and 1 <= len(named) <= 2 and tokens[-1] == named[-1] and (
-            named[0][:1].isupper() and named[0] != "I"
-        ):
-            return [(" ".join(named), False)]
+            named[0][:1].isupper() or (listed and len(named[0]) >= UNKNOWN_NAME_LETTERS)
+        ) and named[0] != "I":
+            return [(" ".join(token[:1].upper() + token[1:] for token in named), False)]
         return []
     if any(c.isupper() for c in part):
         return [(part, False)]

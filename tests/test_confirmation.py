@@ -177,14 +177,16 @@ def test_an_unknown_technology_is_asked_back() -> None:
         ("TypeScript, React, into Bernities.", [("Python, in my free time.", ("Python",))]),
         ("TypeScript, React and the Bernities.", [("Java, mostly.", ("Java",))]),
         ("TypeScript, React, so Bernities.", [("Go, and I like it.", ("Go",))]),
+        ("TypeScript, React, into bernities.", [("Python, for fun.", ("Python",))]),
     ],
 )
 def test_a_name_after_a_filler_word_is_asked_back_not_dropped(
     heard: str, fillers: list[tuple[str, tuple[str, ...]]]
 ) -> None:
     """Whisper heard "Kubernetes" as "into Bernities": the stack was stored as TypeScript
-    and React without a question. A capitalised name after a filler word is an unknown
-    technology (asked back); a filler phrase alone still is not one."""
+    and React without a question. A name after a filler word (capitalised, or of four
+    letters or more) is an unknown technology (asked back); a filler phrase alone still is
+    not one."""
     step = advance(at("techstack"), read_message("techstack", heard), 0.99)
     assert step.state.techstack == ()
     assert step.state.pending_value == ("TypeScript", "React", "Bernities")
