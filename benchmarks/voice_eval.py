@@ -344,6 +344,19 @@ async def run_one(
 
 
 HEARD_LINE = re.compile(r"collector (\S+): (.*)$", re.MULTILINE)
+RESCORED_LINE = re.compile(r"rescored .* \((\d+) ms CPU\)$", re.MULTILINE)
+
+
+def rescoring_cost(log: str) -> dict[str, Any]:
+    """Whisper's rescoring of near misses (voice/whisper_stt.py) in the server's log: how
+    many collector turns it ran on, and its CPU (the process's, while it ran), per
+    rescoring and spread over every spoken collector turn."""
+    turns = len(re.findall(r"collector \S+: .*, heard .*, confidence (?!1\.000)", log))
+    costs = [int(ms) for ms in RESCORED_LINE.findall(log)]
+    return {"collector_turns": turns, "rescored": len(costs),
+            "cpu_ms_per_rescoring_p50": percentile(costs, 50) if costs else 0,
+            "cpu_ms_per_rescoring_max": max(costs, default=0),
+            "cpu_ms_per_collector_turn": round(sum(costs) / turns, 1) if turns else 0.0}
 
 
 def collector_lines(log: str) -> dict[str, list[str]]:
@@ -539,11 +552,13 @@ async def evaluate(
                 for index in range(len(conditions))
             )))
             timing = await latency(http, server, latency_repeats) if latency_repeats else {}
-    heard_lines = collector_lines(server.log_path.read_text(errors="replace"))
+    server_log = server.log_path.read_text(errors="replace")
+    heard_lines = collector_lines(server_log)
     for run in runs:
         run.misses.extend(f"heard: {line}" for line in heard_lines.get(run.collector, ()))
     rows, data = summarise(runs)
     return {"rows": rows, "figures": data, "latency": timing,
+            "rescoring": rescoring_cost(server_log),
             "misses": [f"{r.family}, {r.condition}, pairing {r.pairing}: {m}"
                        for r in runs for m in r.misses]}
 
@@ -567,6 +582,11 @@ async def run(args: argparse.Namespace) -> None:
            ["voices", "fields right", "by pairing (min–max)", "95 % interval", "per field",
             "garbage stored unasked", "confirmations", "answer WER", "nothing_heard"],
            result["rows"], result)
+    cost = result["rescoring"]
+    print(f"\nrescoring near misses: {cost['rescored']} of {cost['collector_turns']} spoken "
+          f"collector turns, CPU p50 {cost['cpu_ms_per_rescoring_p50']:.0f} ms / max "
+          f"{cost['cpu_ms_per_rescoring_max']} ms each, {cost['cpu_ms_per_collector_turn']} ms "
+          "per collector turn")
     timing = result["latency"]
     if timing:
         print(f"\nrecognition (upload → text): ~{timing['2s']['audio_s']} s utterance p50 "

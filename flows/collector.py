@@ -33,6 +33,7 @@ from flows.collector_nlu import (
     read_message,
 )
 from flows.job_titles import GENERIC_TITLES, normalize_role
+from flows.value_choices import FIELDS_WITH_CHOICES, Choices, value_choices
 
 Value = str | int | bool | tuple[str, ...]
 # Speech-to-text confidence (0-1) under which a heard value is confirmed before storing.
@@ -267,6 +268,49 @@ def confirmation_value(field: str, pending: Value, text: str) -> object:
         return None
     value = _comparable(field, reading.value)
     return None if value == _comparable(field, pending) else value
+
+
+def answer_choices(field: str, text: str, confidence: float) -> Choices | None:
+    """Words heard while `field` is asked that would not be stored as they are (not
+    understood, or asked back), with their value's place open to the field's values, for
+    the recogniser to score on the audio (`flows.value_choices`); None when the words
+    would be stored, or are no answer (a question, "not yet", a correction of another
+    field)."""
+    if field not in FIELDS_WITH_CHOICES:
+        return None
+    reading = read_message(field, text)
+    if reading.intent in (Intent.ANSWER, Intent.CORRECTION) and reading.field != field:
+        return None
+    if reading.intent not in (Intent.ANSWER, Intent.CORRECTION, Intent.INVALID):
+        return None
+    if reading.intent is not Intent.INVALID and reading.value not in (None, False):
+        value = reading.value
+        if field == "role":
+            title = normalize_role(str(value))
+            value = title.title if title.known else value
+            sure = title.known and not reading.guessed
+        else:
+            sure = not reading.guessed
+        if sure and not needs_confirmation(field, value, confidence):
+            return None
+    return value_choices(field, text)
+
+
+def correction_choices(
+    field: str, pending: Value, text: str, confidence: float
+) -> Choices | None:
+    """A "no, it's …" heard while `pending` is confirmed, whose correction would not be
+    stored as heard (not understood, or asked back), with the corrected value's place
+    open to the field's other values; None for a yes, a bare no or anything else."""
+    if field not in FIELDS_WITH_CHOICES:
+        return None
+    reading = read_confirmation(field, text)
+    if reading.intent is Intent.CORRECTION and reading.value is not None:
+        if not reading.guessed and not needs_confirmation(field, reading.value, confidence):
+            return None
+    elif reading.intent is not Intent.DENY:
+        return None
+    return value_choices(field, text, exclude=str(pending))
 
 
 def _comparable(field: str, value: Value) -> Value:

@@ -16,8 +16,10 @@ from typing import Any, Protocol
 from flows.collecting import CollectorReply, CollectorService
 from flows.collector import (
     CollectorState,
+    answer_choices,
     confirmation_understood,
     confirmation_value,
+    correction_choices,
     heard_value,
     spoken_value,
     understood,
@@ -164,12 +166,15 @@ class CollectorConversation(_ServiceConversation):
             return SpeechHints(expected=pending, confirming=said,
                                accepts=partial(confirmation_understood, pending),
                                value_of=partial(confirmation_value, pending,
-                                                state.pending_value))
+                                                state.pending_value),
+                               choices=partial(correction_choices, pending,
+                                               state.pending_value))
         field = state.expected_field
         if field is None:
             return SpeechHints()
         return SpeechHints(expected=field, accepts=partial(understood, field),
-                           value_of=partial(heard_value, field))
+                           value_of=partial(heard_value, field),
+                           choices=partial(answer_choices, field))
 
 
 class InterviewConversation(_ServiceConversation):

@@ -13,6 +13,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import openai
 
@@ -58,6 +59,22 @@ REACTION_PROMPT = (
 )
 
 
+class OpenPlace(Protocol):
+    """A reading with its value's place open (`flows.value_choices.Choices`): the words
+    before it, the values that may go there, and the whole sentence with one of them."""
+
+    @property
+    def before(self) -> str: ...
+
+    @property
+    def options(self) -> tuple[str, ...]: ...
+
+    @property
+    def closed(self) -> bool: ...  # the options are every value the field has
+
+    def sentence(self, option: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class SpeechHints:
     # "readiness" | "role" | "interview_type" | "level" | "techstack" | "amount" | "answer"
@@ -73,6 +90,10 @@ class SpeechHints:
     # recogniser reports a low confidence, so the value is asked back before it is stored
     value_of: Callable[[str], object] | None = None
     confirming: str | None = None  # "I heard X. Is that…?" was asked: X, said back
+    # for a reading (text, confidence) that would not be stored as it is, the same words
+    # with the value's place open to the field's values; a recogniser may score them on
+    # the audio (Whisper: "game up engineer" → "DevOps engineer"), None: no need
+    choices: Callable[[str, float], OpenPlace | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,10 @@ import asyncio
 import hashlib
 import logging
 import math
+import time
 import zlib
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -43,6 +45,7 @@ from voice.stt import (
     REACTION,
     REACTION_PROMPT,
     TECH_NAMES,
+    OpenPlace,
     SpeechHints,
     SpeechToText,
     Transcription,
@@ -77,6 +80,21 @@ ALTERNATIVE_CONFIDENCE = 0.3
 # Java, "So, Docker" for Go, Docker) were 0.76-0.98 as likely, while most rivals of right
 # values were 0.12-0.59 (2026-11-30; 0.5 at first asked a right Piper stack back in a call).
 RIVAL_SHARE = 0.7
+# Rescoring a near miss with Whisper itself (`_rescored`): the reading's words with the
+# value's place filled by each of the field's values ("I want to prepare for a game up
+# engineer position." → "… a DevOps engineer position.", "… a data engineer position." …),
+# each sentence's log-probability on the same audio (CTranslate2's alignment pass). The best
+# is taken when it beats every other value by RESCORE_MARGIN nats, and scores no worse than
+# the reading itself by more than READING_SLACK nats (an unusual title that is not listed
+# stays as heard). Many values (42 titles end in "engineer") are scored best first, in
+# batches of RESCORE_BATCH, by a bound from one pass: a sentence is never more likely than
+# the first token where it differs from the others; scoring stops when no unscored value
+# can come within the margin, or undecided after RESCORE_MAX sentences.
+RESCORE_MARGIN = 2.0
+READING_SLACK = 3.0
+RESCORE_BATCH = 4
+RESCORE_MAX = 8
+RESCORE_PATHS = 3
 
 _TECH = TECH_NAMES.replace("PostgreSQL", "Postgres, PostgreSQL")  # as it is said, too
 _ROLES = ", ".join(TITLES[:40])
@@ -240,7 +258,7 @@ class WhisperSpeechToText(SpeechToText):
             context = " ".join([whisper_prompt(hints), *texts])
             heard = _decode(model, audio[start : start + piece], context, config, readings)
             if several:
-                heard = _accepted(heard, hints)
+                heard = _rescored(model, _accepted(heard, hints), hints)
             texts.append(heard.text)
             confidences.append(heard.confidence)
             if heard.text:
@@ -267,6 +285,9 @@ class _Heard:
     last_word_p: float | None = None
     # the beam's other readings, best first: (text, confidence)
     alternatives: tuple[tuple[str, float], ...] = ()
+    # the encoder's output for the audio, and its frames of audio (for rescoring)
+    encoded: object = field(default=None, compare=False, repr=False)
+    frames: int = 0
 
 
 def _accepted(heard: _Heard, hints: SpeechHints) -> _Heard:
@@ -281,13 +302,140 @@ def _accepted(heard: _Heard, hints: SpeechHints) -> _Heard:
         for text, sure in heard.alternatives:
             if text and accepts(text):
                 log.debug("took the beam's %r over %r", text, heard.text)
-                chosen = _Heard(text, min(sure, ALTERNATIVE_CONFIDENCE))
+                chosen = replace(heard, text=text, confidence=min(sure, ALTERNATIVE_CONFIDENCE),
+                                 alternatives=())
                 break
     rival = _rival(chosen, [(heard.text, heard.confidence), *heard.alternatives], hints)
     if rival is not None:
         log.debug("the beam also heard %r for %r", rival, chosen.text)
         return replace(chosen, confidence=min(chosen.confidence, ALTERNATIVE_CONFIDENCE))
     return chosen
+
+
+def _rescored(model: _Model, heard: _Heard, hints: SpeechHints) -> _Heard:
+    """`heard`, or when it is a near miss the collector would not store as heard, the
+    sentence of its open place (`hints.choices`) that Whisper finds clearly the most
+    likely on the same audio: an answer at most ALTERNATIVE_CONFIDENCE sure (asked back),
+    a correction ("No, it's them up, engineer." → "No, it's DevOps engineer.") as sure as
+    its words were."""
+    choose, value_of = hints.choices, hints.value_of
+    if choose is None or value_of is None or not heard.text or heard.encoded is None:
+        return heard
+    place = choose(heard.text, heard.confidence)
+    if place is None or len(place.options) < 2:
+        return heard
+    started = time.process_time()
+    picked, note = _best_choice(model, heard, place, value_of)
+    log.debug("rescored %r: %s (%d ms CPU)", heard.text, note,
+              round((time.process_time() - started) * 1000))
+    if picked is None or (hints.accepts is not None and not hints.accepts(picked)):
+        return heard
+    if value_of(picked) == value_of(heard.text):
+        return heard
+    if hints.confirming is not None:  # the candidate's own correction, as sure as heard
+        return replace(heard, text=picked, alternatives=())
+    return replace(heard, text=picked, alternatives=(),
+                   confidence=min(heard.confidence, ALTERNATIVE_CONFIDENCE))
+
+
+def _best_choice(
+    model: _Model, heard: _Heard, place: OpenPlace, value_of: Callable[[str], object]
+) -> tuple[str | None, str]:
+    """The sentence of `place` that wins clearly on the audio, or None; and what was found."""
+    tokenizer = model.tokenizer
+    sentences = {option: place.sentence(option) for option in place.options}
+    tokens = {option: tokenizer.encode(" " + text) for option, text in sentences.items()}
+    reading = tokenizer.encode(" " + heard.text.strip())
+    shared = _shared_prefix([*tokens.values(), reading])
+    start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    bounds = _first_token_bounds(model, heard, start, tokens, shared)
+    order = sorted(place.options, key=lambda option: -bounds[option])
+    scores: dict[str, float] = {}
+    own = _sentence_scores(model, heard, start, [reading], shared)[0]
+    while order and len(scores) < RESCORE_MAX:
+        batch, order = order[:RESCORE_BATCH], order[RESCORE_BATCH:]
+        found = _sentence_scores(model, heard, start, [tokens[o] for o in batch], shared)
+        scores.update(zip(batch, found, strict=True))
+        if not order or bounds[order[0]] < max(scores.values()) - RESCORE_MARGIN:
+            break
+    best = max(scores, key=scores.__getitem__)
+    value = value_of(sentences[best])
+    others = [score for option, score in scores.items()
+              if value_of(sentences[option]) != value]
+    runner = max(others, default=-math.inf)
+    unscored = max((bounds[option] for option in order), default=-math.inf)
+    note = (f"{sentences[best]!r} {scores[best]:.1f}, other values {runner:.1f}, unscored "
+            f"≤ {unscored:.1f}, as heard {own:.1f}, {len(scores)} scored")
+    if value is None or scores[best] - max(runner, unscored) < RESCORE_MARGIN:
+        return None, note
+    if not place.closed and scores[best] < own - READING_SLACK:
+        return None, note
+    return sentences[best], note
+
+
+def _shared_prefix(sequences: list[list[int]]) -> int:
+    """How many tokens all the sequences start with."""
+    length = 0
+    for column in zip(*sequences, strict=False):
+        if len(set(column)) > 1:
+            break
+        length += 1
+    return min(length, min(len(tokens) for tokens in sequences) - 1)
+
+
+def _first_token_bounds(
+    model: _Model, heard: _Heard, start: list[int], tokens: dict[str, list[int]], shared: int
+) -> dict[str, float]:
+    """For each option, the log-probability of its tokens after the shared words up to the
+    first one no other option has: a sentence is never more likely than that. One forced
+    decoder pass per distinct path to such a token ("a" and "an" before the titles); 0.0
+    (score it early) past RESCORE_PATHS paths, and for all when there are few options."""
+    if len(tokens) <= RESCORE_BATCH:
+        return {option: 0.0 for option in tokens}
+    unique = {
+        option: max(_shared_prefix([ids, other]) for o, other in tokens.items() if o != option)
+        for option, ids in tokens.items()
+    }
+    paths: dict[tuple[int, ...], list[str]] = {}
+    for option, ids in tokens.items():
+        paths.setdefault(tuple(ids[: unique[option]]), []).append(option)
+    bounds = {option: 0.0 for option in tokens}
+    for path in sorted(paths, key=lambda p: -len(paths[p]))[:RESCORE_PATHS]:
+        prompt = [*start, *path]
+        result = model.whisper.model.generate(
+            heard.encoded, [prompt], beam_size=1, max_length=len(prompt) + len(path) + 2,
+            return_logits_vocab=True,
+        )[0]
+        steps = [_log_softmax(result.logits[0][i]) for i in range(shared, len(path) + 1)]
+        for option in paths[path]:
+            ids = tokens[option]
+            bounds[option] = float(sum(
+                step[ids[shared + i]] for i, step in enumerate(steps)))
+    return bounds
+
+
+def _log_softmax(logits: object) -> np.ndarray:
+    values = np.asarray(logits, dtype=np.float64).reshape(-1)
+    top = values.max()
+    return values - top - math.log(float(np.exp(values - top).sum()))
+
+
+def _sentence_scores(
+    model: _Model, heard: _Heard, start: list[int], sentences: list[list[int]], shared: int
+) -> list[float]:
+    """Each sentence's log-probability on the audio, from its first token that differs
+    (the shared words before it are equally likely in every one): one decoder pass."""
+    import ctranslate2
+
+    encoded = np.asarray(heard.encoded)
+    batch = ctranslate2.StorageView.from_array(
+        np.ascontiguousarray(np.repeat(encoded, len(sentences), axis=0)))
+    aligned = model.whisper.model.align(batch, start, sentences, heard.frames)
+    scores = []
+    for ids, result in zip(sentences, aligned, strict=True):
+        probs = np.asarray(list(result.text_token_probs)[shared : len(ids)], dtype=np.float64)
+        scores.append(float(np.log(np.maximum(probs, 1e-12)).sum()))
+    return scores
 
 
 def _rival(
@@ -375,7 +523,8 @@ def _decode(
          confidence(_mean_logprob(score, ids), result.no_speech_prob))
         for ids, score in zip(result.sequences_ids[1:], result.scores[1:], strict=True)
     )
-    return _Heard(text, confidence(avg_logprob, result.no_speech_prob), last_p, others)
+    return _Heard(text, confidence(avg_logprob, result.no_speech_prob), last_p, others,
+                  encoded, frames)
 
 
 def _fails(text: str, avg_logprob: float) -> bool:

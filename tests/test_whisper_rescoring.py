@@ -1,0 +1,117 @@
+"""Whisper as its own grammar: a near miss of a collector value is rescored on the same
+audio with the field's values in its place (`voice.whisper_stt._rescored`).
+
+Real speech: espeak-ng's en-us voice (a tuning voice of benchmarks/voice_eval.py), which
+tiny.en mishears as below on this machine kind. Each case is recognised as the collector's
+voice socket does, once without the choices (the miss) and once with them.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from benchmarks.voice_eval import spoken
+from flows.collector import (
+    CONFIRM_BELOW,
+    answer_choices,
+    confirmation_understood,
+    confirmation_value,
+    correction_choices,
+    heard_value,
+    understood,
+)
+from flows.value_choices import Choices
+from voice.stt import SpeechHints
+from voice.whisper_stt import (
+    ALTERNATIVE_CONFIDENCE,
+    RESCORE_BATCH,
+    RESCORE_MARGIN,
+    WhisperSpeechToText,
+    _best_choice,
+    _Heard,
+)
+
+
+@pytest.fixture(scope="module")
+def whisper() -> WhisperSpeechToText:
+    return WhisperSpeechToText()
+
+
+def answer_hints(field: str, rescore: bool) -> SpeechHints:
+    return SpeechHints(expected=field, accepts=partial(understood, field),
+                       value_of=partial(heard_value, field),
+                       choices=partial(answer_choices, field) if rescore else None)
+
+
+def correction_hints(field: str, pending: str, rescore: bool) -> SpeechHints:
+    return SpeechHints(expected=field, confirming=pending,
+                       accepts=partial(confirmation_understood, field),
+                       value_of=partial(confirmation_value, field, pending),
+                       choices=partial(correction_choices, field, pending) if rescore else None)
+
+
+def test_a_misheard_type_is_rescored_and_asked_back(whisper: WhisperSpeechToText) -> None:
+    """"Let's do a behavioral interview." at speed 0.85: "Let's do a bit in your little
+    interview." (no type at all); rescored, "behavioral" wins, and is asked back."""
+    pcm = spoken("Let's do a behavioral interview.", "espeak-us", 0.85, None, 0)
+    missed = whisper.recognize(pcm, answer_hints("interview_type", rescore=False))
+    assert heard_value("interview_type", missed.text) != ("interview_type", "behavioral")
+    heard = whisper.recognize(pcm, answer_hints("interview_type", rescore=True))
+    assert heard_value("interview_type", heard.text) == ("interview_type", "behavioral")
+    assert heard.confidence is not None and heard.confidence <= ALTERNATIVE_CONFIDENCE
+
+
+def test_a_misheard_correction_is_rescored(whisper: WhisperSpeechToText) -> None:
+    """"No, it's DevOps engineer." at speed 0.85: "No, it's them up, engineer."; among the
+    "engineer" titles (the one said no to left out), DevOps engineer wins clearly."""
+    pcm = spoken("No, it's DevOps engineer.", "espeak-us", 0.85, None, 0)
+    missed = whisper.recognize(pcm, correction_hints("role", "MLOps engineer", rescore=False))
+    assert confirmation_value("role", "MLOps engineer", missed.text) != "devops engineer"
+    heard = whisper.recognize(pcm, correction_hints("role", "MLOps engineer", rescore=True))
+    assert confirmation_value("role", "MLOps engineer", heard.text) == "devops engineer"
+    # the candidate's own correction: as sure as its words were heard
+    assert heard.confidence == missed.confidence
+
+
+def test_a_value_said_plainly_is_not_rescored(whisper: WhisperSpeechToText) -> None:
+    pcm = spoken("A technical interview, please.", "espeak-us", 1.0, None, 0)
+    heard = whisper.recognize(pcm, answer_hints("interview_type", rescore=True))
+    assert heard_value("interview_type", heard.text) == ("interview_type", "technical")
+    assert heard.confidence is not None and heard.confidence >= CONFIRM_BELOW
+
+
+def test_an_unusual_title_is_not_replaced_by_a_listed_one(whisper: WhisperSpeechToText) -> None:
+    """A role that is no listed title stays as heard (and is asked back as it is): the
+    listed titles in its place score far below the words Whisper heard."""
+    pcm = spoken("I want to prepare for a lighthouse engineer position.", "espeak-us", 1.0,
+                 None, 0)
+    heard = whisper.recognize(pcm, answer_hints("role", rescore=True))
+    assert "lighthouse" in heard.text.lower()
+
+
+def test_the_best_sentence_wins_only_by_the_margin(whisper: WhisperSpeechToText) -> None:
+    """Scored on the same audio, the sentence that was said beats one far from it by more
+    than the margin, and a sentence with another value by at least the margin."""
+    pcm = spoken("Let's do a mixed interview.", "espeak-us", 1.0, None, 0)
+    decoded = _decoded(whisper, pcm)
+    far = Choices("Let's do a", "interview.", ("mixed", "purple elephant"), closed=True)
+    picked, note = _best_choice(whisper._model(), decoded, far,
+                                partial(heard_value, "interview_type"))
+    assert picked == "Let's do a mixed interview.", note
+    values = Choices("Let's do a", "interview.", ("technical", "mixed"), closed=True)
+    picked, note = _best_choice(whisper._model(), decoded, values,
+                                partial(heard_value, "interview_type"))
+    assert picked == "Let's do a mixed interview.", note
+    assert RESCORE_MARGIN > 0 and RESCORE_BATCH >= 2
+
+
+def _decoded(whisper: WhisperSpeechToText, pcm: object) -> _Heard:
+    """The decoder's reading of `pcm` with its encoder output (what rescoring reuses)."""
+    import numpy as np
+
+    from voice.whisper_stt import WhisperConfig, _decode
+
+    audio = np.frombuffer(pcm.data, dtype="<i2").astype(np.float32) / 32768.0  # type: ignore[attr-defined]
+    return _decode(whisper._model(), audio, "", WhisperConfig())
