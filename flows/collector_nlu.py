@@ -35,9 +35,9 @@ INTERVIEW_TYPES = ("technical", "behavioral", "mixed")
 LEVELS = ("intern", "junior", "mid", "senior")
 MIN_AMOUNT, MAX_AMOUNT = 1, 30
 MAX_ROLE_CHARS = 200
-# a lower-case word after a filler word, after known technologies in a list, is taken as an
-# unknown technology (asked back) from this many letters ("into bernities"), not a short
-# word ("for fun")
+# a lower-case word after a filler word, in a list that names known technologies, is taken
+# as an unknown technology (asked back) from this many letters ("into bernities", "That's
+# script, React"), not a short word ("for fun")
 UNKNOWN_NAME_LETTERS = 4  # the interviews.role column; a longer role gets a request to shorten it
 
 FIELD_LABELS: dict[str, str] = {
@@ -375,9 +375,10 @@ def _tech_items(text: str) -> list[tuple[str, bool]]:
     text = _TECH_FILLER.sub(" ", text)
     items: list[tuple[str, bool]] = []
     seen: set[str] = set()
-    for part in _TECH_SPLIT.split(text):
-        listed = any(known for _name, known in items)
-        for name, known in _tech_names(_trim(part), listed):
+    parts = [_trim(part) for part in _TECH_SPLIT.split(text)]
+    listed = any(vocab.TECH_NAMES.get(vocab.compact(part)) for part in parts if part)
+    for part in parts:
+        for name, known in _tech_names(part, listed):
             key = vocab.compact(name)
             if key and key not in seen:
                 seen.add(key)
@@ -396,7 +397,7 @@ def _trim(part: str) -> str:
 
 def _tech_names(part: str, listed: bool = False) -> list[tuple[str, bool]]:
     """One list item: a known name, several known names said without commas, or one unknown.
-    `listed`: known technologies came before it in the list."""
+    `listed`: the list names known technologies too."""
     if not part or part.lower() in vocab.NO_TECH:
         return []
     known = vocab.TECH_NAMES.get(vocab.compact(part))
@@ -422,8 +423,9 @@ def _tech_names(part: str, listed: bool = False) -> list[tuple[str, bool]]:
         return names
     if len(tokens) > 4 or _stop(tokens[0].lower()):
         # a sentence or filler, not a technology; but a name after a filler word ("into
-        # Bernities" for "Kubernetes"; in lower case only after known names) is one,
-        # unknown and so asked back rather than dropped without a word
+        # Bernities" for "Kubernetes"; in lower case only in a list of known names:
+        # "That's script, React, and Kubernetes.") is one, unknown and so asked back
+        # rather than dropped without a word
         named = [token for token in tokens if not _stop(token.lower())]
         if len(tokens) <= 3 and 1 <= len(named) <= 2 and tokens[-1] == named[-1] and (
             named[0][:1].isupper() or (listed and len(named[0]) >= UNKNOWN_NAME_LETTERS)

@@ -195,6 +195,17 @@ def test_a_name_after_a_filler_word_is_asked_back_not_dropped(
         assert plain.pending_value is None and plain.techstack == stored, said
 
 
+def test_a_misheard_first_name_in_a_list_is_asked_back() -> None:
+    """Piper's "TypeScript, React and Kubernetes." heard as "That's script, React, and
+    Kubernetes." was stored as React and Kubernetes without a question."""
+    step = advance(at("techstack"),
+                   read_message("techstack", "That's script, React, and Kubernetes."), 0.9)
+    assert step.state.techstack == ()
+    assert step.state.pending_value == ("Script", "React", "Kubernetes")
+    alone = advance(at("techstack"), read_message("techstack", "That's script."), 0.9)
+    assert alone.state.pending_value is None
+
+
 def test_an_and_heard_as_in_between_technologies() -> None:
     step = advance(at("techstack"), read_message("techstack", "TypeScript, React in Kubernetes."),
                    0.99)
