@@ -131,13 +131,13 @@ def normalize_role(role: str) -> RoleTitle:
     if not text:
         return RoleTitle(role.strip(), False)
     if text in _TITLE_SET or _core(text) in _TITLE_SET:
-        return RoleTitle(_cased(text), True)
+        return RoleTitle(cased_title(text), True)
     words = text.split()
     if words[-1] in ROLE_NOUNS and all(word in TITLE_WORDS for word in words[:-1]):
-        return RoleTitle(_cased(text), False)  # made of title words, not listed: confirmed
+        return RoleTitle(cased_title(text), False)  # made of title words, not listed: confirmed
     close = difflib.get_close_matches(text, TITLES, n=1, cutoff=FUZZY_CUTOFF)
     if close:  # probably a title misheard ("back in developer"): worth a confirmation
-        return RoleTitle(_cased(close[0]), False)
+        return RoleTitle(cased_title(close[0]), False)
     return RoleTitle(_display(role), False)
 
 
@@ -163,7 +163,7 @@ def _unify(role: str) -> str:
     return " ".join(text.split()).rstrip(" .'").lstrip(" '")
 
 
-def _cased(title: str) -> str:
+def cased_title(title: str) -> str:
     """Acronyms and product names in their usual spelling ("iOS developer", "QA")."""
     words = []
     for word in title.split():

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from flows import vocabulary as vocab
 from flows.collector_nlu import INTERVIEW_TYPES
-from flows.job_titles import GENERIC_TITLES, ROLE_NOUNS, TITLES, _cased
+from flows.job_titles import GENERIC_TITLES, ROLE_NOUNS, TITLES, cased_title
 
 FIELDS_WITH_CHOICES = ("role", "interview_type")
 # Words a spoken answer starts with before its value ("Let's do a …", "I want to prepare
@@ -128,7 +128,7 @@ def _article(option: str) -> str:
 def titles_for(noun: str) -> tuple[str, ...]:
     """The listed titles a misheard role may be: those with the heard noun ("engineer"),
     never the bare noun (what is left when the rest was not understood)."""
-    return tuple(_cased(t) for t in TITLES
+    return tuple(cased_title(t) for t in TITLES
                  if t not in GENERIC_TITLES and len(t.split()) > 1 and t.split()[-1] == noun)
 
 
