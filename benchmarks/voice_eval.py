@@ -24,6 +24,10 @@ Printed, per voice family:
 * answer WER: word error rate of the interview answers (case and punctuation ignored);
 * nothing_heard: replies of `nothing_heard` to recordings that all contain speech.
 
+The server's log gives how many spoken collector turns Whisper rescored (a near miss
+scored again with the field's values in its place) and that rescoring's CPU, per
+rescoring and per spoken collector turn.
+
 Then recognition latency (upload → text, `/api/transcripts/voice/transcribe`, for ~2 s
 and ~8 s utterances, p50/p95), the server's CPU seconds per second of audio recognised,
 and the server's event-loop lag during those decodes (`viva_event_loop_lag_seconds`,

@@ -20,6 +20,11 @@ vocabulary in the collector, the question and the candidate's own stack in the i
 The confidence is exp(average log-probability) scaled by (1 - no-speech probability).
 Audio without voiced frames (webrtcvad) is not decoded at all: that, and only that, is
 "nothing heard", so Whisper never invents words for silence.
+
+A collector answer the collector would not store as heard ("game up engineer") is rescored
+on the same encoder output: the reading with its value's place filled by each of the
+field's values (`hints.choices`, `flows.value_choices`), the clear winner taken
+(`_rescored`; README, "Whisper as its own grammar").
 """
 
 from __future__ import annotations
