@@ -67,6 +67,7 @@ from storage.db import (
 )
 from storage.shared import CallRegistry, RedisTurnGuard, redis_client
 from voice.conversation import Conversations
+from voice.end_of_turn import SHORT_WORD
 from voice.ice import restrict_host_candidates
 from voice.speech_factory import OfflineSpeechConfig, OpenAISpeechConfig, build_speech
 from voice.tts import OpenAIVoiceConfig
@@ -215,7 +216,9 @@ def offline_speech_config(settings: Settings) -> OfflineSpeechConfig:
             concurrency=settings.whisper_concurrency,
             # the end-of-turn decision doubts a short last word Whisper is unsure of
             # (voice/end_of_turn.py, doubt_last_word): one more decoder pass per decode
+            # whose last word is that short, the only ones the rule reads it for
             last_word=True,
+            last_word_letters=SHORT_WORD,
             nice=settings.inference_nice,
         ),
         settings.inference_nice,

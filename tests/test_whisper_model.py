@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,12 @@ from settings import Settings
 from tests.conftest import MakeClient
 from tests.speech_samples import speak
 from voice.audio import Pcm
-from voice.end_of_turn import DOUBTFUL_LAST_WORD, is_backchannel
+from voice.end_of_turn import DOUBTFUL_LAST_WORD, SHORT_WORD, is_backchannel
 from voice.stt import REACTION, REACTION_PROMPT, SpeechHints, Transcription
 from voice.whisper_stt import (
     TINY_EN_SHA256,
     ModelError,
+    Stopped,
     WhisperConfig,
     WhisperSpeechToText,
     check_model,
@@ -129,6 +132,59 @@ async def test_whisper_reports_how_sure_it_is_of_its_last_word() -> None:
     plain = WhisperSpeechToText()  # the default config: no extra pass, no last_word_p
     heard = plain.recognize(speak("I would put the slow work on a queue."), ANSWER)
     assert heard.text and heard.last_word_p is None
+
+
+def test_the_last_word_pass_runs_only_where_a_verdict_reads_it() -> None:
+    """With `last_word_letters`, the extra pass is made for a text whose last word is that
+    short (the doubt of voice/end_of_turn.py reads no other), and never for a collector
+    field's value (finished whatever Whisper thinks of it)."""
+    ears = WhisperSpeechToText(WhisperConfig(last_word=True, last_word_letters=SHORT_WORD))
+    long_last = ears.recognize(speak("We moved traffic over slowly."), ANSWER)
+    assert long_last.text.rstrip(".").endswith("slowly") and long_last.last_word_p is None
+    short_last = ears.recognize(speak("I would do it."), ANSWER)
+    assert short_last.text.rstrip(".").endswith("it"), short_last
+    assert short_last.last_word_p is not None
+    value = ears.recognize(speak("Ten."), SpeechHints(expected="amount"))
+    assert value.text and value.last_word_p is None
+
+
+def test_a_stopped_decode_raises_and_a_cancelled_one_is_told_to_stop() -> None:
+    """A decode whose words nobody wants any more stops between its stages."""
+    ears = WhisperSpeechToText()
+    said = speak("I would put the slow work on a queue and retry it later.")
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Stopped):
+        ears.recognize(said, ANSWER, stop)
+    assert ears.recognize(said, ANSWER, threading.Event()).text  # not set: it decodes
+
+
+async def test_cancelling_a_running_transcription_stops_its_decode() -> None:
+    """Cancelled while its decode runs in the pool, the transcription sets its stop event:
+    the decode ends at its next stage instead of holding the pool for the rest."""
+    ears = WhisperSpeechToText()
+    await ears.warm_up()
+    said = speak("I would put the slow work on a queue and retry it later.")
+    stops: list[threading.Event] = []
+    started = threading.Event()
+    recognize = ears.recognize
+
+    def watched(pcm: Pcm, hints: SpeechHints, stop: threading.Event | None = None):
+        assert stop is not None
+        stops.append(stop)
+        started.set()
+        return recognize(pcm, hints, stop)
+
+    ears.recognize = watched  # type: ignore[method-assign]  # to see the event it is given
+    try:
+        task = asyncio.ensure_future(ears.transcribe(said, ANSWER))
+        await asyncio.to_thread(started.wait, 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert stops and stops[0].is_set()
+    finally:
+        await ears.aclose()
 
 
 def test_speech_over_the_reply_is_heard_as_a_reaction() -> None:

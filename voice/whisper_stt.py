@@ -33,6 +33,8 @@ import asyncio
 import hashlib
 import logging
 import math
+import re
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -154,10 +156,19 @@ class WhisperConfig:
     # 0.182-0.186 at the same CPU (benchmarks/whisper_options.py). Collector fields keep
     # their measured decoding: a value may repeat ("ten, ten questions").
     answer_no_repeat_ngram_size: int = 3
-    # report Transcription.last_word_p (one more decoder pass, +4-6 % per decode). Off in
-    # the server: the end-of-turn rule that would use it is measured, not adopted (README,
-    # "Whisper's guessed last word"); benchmarks/smart_turn_eval.py turns it on.
+    # interview answers: the encoder window's floor (None: min_window_s) and the beam
+    # (None: beam_size), measured against the 10 s floor and beam 5 in
+    # benchmarks/whisper_options.py and benchmarks/turn_taking.py (README, "Turn-taking")
+    answer_min_window_s: float | None = None
+    answer_beam_size: int | None = None
+    # report Transcription.last_word_p (one more decoder pass, +4-6 % per decode). The
+    # server turns it on for the interview's doubt of a short last word (README, "Whisper's
+    # guessed last word")...
     last_word: bool = False
+    # ...and only where it can change a verdict: for a text whose last word has at most this
+    # many letters (None: any), and never for a collector field's value, which is finished
+    # whatever Whisper thinks of it (voice/end_of_turn.py, doubt_last_word)
+    last_word_letters: int | None = None
 
 
 def default_model_dir() -> Path:
@@ -232,11 +243,22 @@ class WhisperSpeechToText(SpeechToText):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def _transcribe(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
+        """A decode that is cancelled while it runs stops at its next stage (`Stopped`):
+        a speculative transcript dropped because the candidate went on then holds the pool
+        up for the rest of one stage, not for the whole decode."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.recognize, pcm, hints)
+        stop = threading.Event()
+        try:
+            return await loop.run_in_executor(self._pool, self.recognize, pcm, hints, stop)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
 
-    def recognize(self, pcm: Pcm, hints: SpeechHints) -> Transcription:
-        """The words in `pcm`, synchronously (in a worker thread)."""
+    def recognize(
+        self, pcm: Pcm, hints: SpeechHints, stop: threading.Event | None = None
+    ) -> Transcription:
+        """The words in `pcm`, synchronously (in a worker thread). Raises `Stopped` between
+        two stages of the decode once `stop` is set."""
         data = pcm.data
         if pcm.sample_rate != TARGET_RATE:
             data = resample_pcm(data, pcm.sample_rate, TARGET_RATE)
@@ -244,7 +266,15 @@ class WhisperSpeechToText(SpeechToText):
             return Transcription("", None, self.name)
         config = self.config
         if hints.expected == "answer":
-            config = replace(config, no_repeat_ngram_size=config.answer_no_repeat_ngram_size)
+            config = replace(
+                config,
+                no_repeat_ngram_size=config.answer_no_repeat_ngram_size,
+                min_window_s=config.min_window_s if config.answer_min_window_s is None
+                else config.answer_min_window_s,
+                beam_size=config.answer_beam_size or config.beam_size,
+            )
+        if hints.expected in FIELD_PROMPTS:
+            config = replace(config, last_word=False)
         if self.config.trim_margin_s is not None:
             data = trimmed(Pcm(data, TARGET_RATE), self.config.trim_margin_s).data
         if config.denoise_below_snr_db is not None:
@@ -261,7 +291,7 @@ class WhisperSpeechToText(SpeechToText):
         readings = config.beam_size if several else 1
         for start in range(0, len(audio), piece):
             context = " ".join([whisper_prompt(hints), *texts])
-            heard = _decode(model, audio[start : start + piece], context, config, readings)
+            heard = _decode(model, audio[start : start + piece], context, config, readings, stop)
             if several:
                 heard = _rescored(model, _accepted(heard, hints), hints)
             texts.append(heard.text)
@@ -468,12 +498,27 @@ def _rival(
     return None
 
 
+class Stopped(Exception):
+    """The decode was stopped between two stages: nobody wants its words any more."""
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Stopped
+
+
 def _decode(
-    model: _Model, audio: np.ndarray, context: str, config: WhisperConfig, readings: int = 1
+    model: _Model,
+    audio: np.ndarray,
+    context: str,
+    config: WhisperConfig,
+    readings: int = 1,
+    stop: threading.Event | None = None,
 ) -> _Heard:
     """The words of one piece of audio (at most MAX_WINDOW_S - TAIL_S), and the beam's
-    next best `readings - 1` texts."""
+    next best `readings - 1` texts. Stops (`Stopped`) before each stage once `stop` is set."""
     whisper, tokenizer = model.whisper, model.tokenizer
+    _check(stop)
     features = whisper.feature_extractor(audio)
     frames = features.shape[-1]
     seconds = min(
@@ -481,7 +526,9 @@ def _decode(
         max(config.min_window_s, frames / FRAMES_PER_SECOND + TAIL_S))
     window = int(seconds * FRAMES_PER_SECOND)
     features = np.pad(features[:, :window], ((0, 0), (0, max(0, window - frames))))
+    _check(stop)
     encoded = whisper.encode(features)
+    _check(stop)
     previous = tokenizer.encode(" " + context.strip())[-MAX_PROMPT_TOKENS:] if context else []
     prompt = whisper.get_prompt(tokenizer, previous, without_timestamps=not config.timestamps)
     spoken = len(audio) / TARGET_RATE
@@ -521,7 +568,9 @@ def _decode(
               result.no_speech_prob)
     if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < LOW_LOGPROB:
         return _Heard("", 0.0)
-    wanted = text and config.last_word
+    wanted = config.last_word and _short_enough(text, config.last_word_letters)
+    if wanted:
+        _check(stop)
     last_p = last_word_probability(model, encoded, tokens, frames) if wanted else None
     others = tuple(
         (without_loops(tokenizer.decode(ids).strip()),
@@ -530,6 +579,15 @@ def _decode(
     )
     return _Heard(text, confidence(avg_logprob, result.no_speech_prob), last_p, others,
                   encoded, frames)
+
+
+def _short_enough(text: str, letters: int | None) -> bool:
+    """`text` has words, and its last one has at most `letters` letters (None: any)."""
+    words = _LETTERS.findall(text.lower())
+    return bool(words) and (letters is None or len(words[-1]) <= letters)
+
+
+_LETTERS = re.compile(r"[a-z0-9][a-z0-9']*")  # a word as voice/end_of_turn.py reads one
 
 
 def _fails(text: str, avg_logprob: float) -> bool:
