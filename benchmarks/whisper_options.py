@@ -16,6 +16,9 @@ speeds and espeak en-us, twice each; p50/p95). Option sets (`--options`, default
 * viva: what the server runs (beam 5, no timestamps, no fallback, whole upload, no 3-gram
   repeated in an answer: adopted 2026-11-29 from this benchmark);
 * beam1/beam2/beam3: a smaller beam;
+* answer-window, answer-window-5: the encoder window of an interview answer padded to the
+  audio plus 1 s, or to at least 5 s, instead of at least 10 s; answer-window+beam3 and
+  +beam2 with a smaller beam too;
 * fallback: faster-whisper's temperature fallback (sample best of 5 at 0.2 … 1.0 while the
   reading loops or is unlikely);
 * trim: the audio cut to its voiced span (webrtcvad) plus 0.3 s;
@@ -82,6 +85,16 @@ OPTIONS: dict[str, tuple[WhisperConfig, str]] = {
     "no-repeat-4": (dataclasses.replace(VIVA, answer_no_repeat_ngram_size=4), "full"),
     "repetition-penalty": (dataclasses.replace(VIVA, repetition_penalty=1.1), "full"),
     "no-prompt+repetition-penalty": (dataclasses.replace(VIVA, repetition_penalty=1.1), "none"),
+    # interview answers only: the encoder window padded to the audio plus 1 s (no 10 s
+    # floor), or to at least 5 s; with a smaller beam
+    "answer-window": (dataclasses.replace(VIVA, answer_min_window_s=0.0), "full"),
+    "answer-window-5": (dataclasses.replace(VIVA, answer_min_window_s=5.0), "full"),
+    "answer-window+beam3": (
+        dataclasses.replace(VIVA, answer_min_window_s=0.0, answer_beam_size=3), "full"
+    ),
+    "answer-window+beam2": (
+        dataclasses.replace(VIVA, answer_min_window_s=0.0, answer_beam_size=2), "full"
+    ),
     "timestamps+beam3": (dataclasses.replace(VIVA, timestamps=True, beam_size=3), "full"),
     # voice/denoise.py before decoding, only when the utterance's SNR is under the bound:
     # 15 dB takes the 10 dB clips (estimated 6-11 dB) and leaves the 20 dB ones (16-19)
