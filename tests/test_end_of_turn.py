@@ -8,6 +8,7 @@ import pytest
 
 from voice.end_of_turn import (
     DOUBTFUL_LAST_WORD,
+    RIVAL_SHARE,
     Decision,
     EndOfTurn,
     TurnPolicy,
@@ -15,6 +16,7 @@ from voice.end_of_turn import (
     VoiceEnd,
     Words,
     doubt_last_word,
+    doubt_rivals,
     is_backchannel,
     judge_words,
     only_an_opener,
@@ -220,6 +222,55 @@ def test_the_interview_doubts_only_a_short_last_word() -> None:
     assert first_done(turn, 2000, step_ms=10).silence_ms == 250
     assert doubt_last_word(Words.FINISHED, 0.2, ANSWER, last_word="queue") is Words.FINISHED
     assert doubt_last_word(Words.FINISHED, 0.2, ANSWER, last_word="end") is Words.UNFINISHED
+
+
+def test_a_closed_sentence_whose_rival_reading_goes_on_waits() -> None:
+    # Whisper closed "So the cache sits in front of the database and" (then a thinking
+    # pause) as a sentence, its beam also read it going on, nearly as likely
+    turn = interview()
+    turn.set_hints(ANSWER)
+    turn.voice(2000)
+    closed = "So the cache sits in front of the database."
+    rivals = (("So the cache sits in front of the database", 0.98),
+              ("So the cache sits in front of the database and", 0.97))
+    assert turn.words(closed, covers_ms=2000, last_word_p=0.92, rivals=rivals) is (
+        Words.UNFINISHED)
+    for now in range(2000, 4500, 20):  # a 2.5 s thinking pause stays one turn
+        assert turn.decide(now).verdict is Verdict.WAIT, now
+    # a rival that differs only by its punctuation says nothing ("…the worst part...")
+    done = "First I would measure where the time goes, then fix the worst part."
+    assert turn.words(done, covers_ms=2000, rivals=(
+        ("First I would measure where the time goes, then fix the worst part...", 0.82),
+        ("First, I would measure where the time goes, then fix the worst part.", 0.92),
+    )) is Words.FINISHED
+    # nor one much less likely than the reading chosen
+    assert turn.words(closed, covers_ms=2000, rivals=(
+        ("So the cache sits in front of the database and", RIVAL_SHARE - 0.01),
+    )) is Words.FINISHED
+    assert first_done(turn, 2000, step_ms=10).silence_ms == 250
+
+
+def test_rival_readings_count_only_for_a_finished_interview_answer() -> None:
+    going_on = (("Backend developer and", 0.95),)
+    assert doubt_rivals(Words.UNKNOWN, "Backend", going_on, ANSWER) is Words.UNKNOWN
+    assert doubt_rivals(Words.FINISHED, "Backend developer.", going_on, ANSWER) is (
+        Words.UNFINISHED)
+    # a value the collector's field accepts is taken whatever else the beam heard
+    level = collector("level")
+    assert doubt_rivals(Words.FINISHED, "Senior.", (("Senior and", 0.99),), level.hints) is (
+        Words.FINISHED)
+    # and the collector's policy does not read rivals at all
+    assert level.policy.rival_share is None
+    level.voice(2000)
+    assert level.words("Senior.", covers_ms=2000, rivals=(("Senior and", 0.99),)) is (
+        Words.FINISHED)
+    # nor the interview's, without the setting
+    plain = EndOfTurn(replace(interview().policy, rival_share=None))
+    plain.set_hints(ANSWER)
+    plain.voice(2000)
+    assert plain.words("So the cache sits in front of the database.", covers_ms=2000,
+                       rivals=(("So the cache sits in front of the database and", 0.97),)
+                       ) is Words.FINISHED
 
 
 def test_the_last_word_is_not_doubted_unless_the_policy_says_so() -> None:

@@ -419,7 +419,9 @@ class Call:
         heard = task.result()
         if self._held:
             self._hold_words = (covers_ms, heard)
-        judged = self.end_of_turn.words(heard.text, covers_ms, heard.last_word_p)
+        judged = self.end_of_turn.words(
+            heard.text, covers_ms, heard.last_word_p, heard.rivals
+        )
         log.info("[%s] words so far %r (last word p %s): %s", self.id, heard.text,
                   heard.last_word_p, judged.value)
 

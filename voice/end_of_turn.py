@@ -83,6 +83,10 @@ class TurnPolicy:
     # scored by the recogniser below this are taken as unfinished (`doubt_last_word`);
     # None: not used. The interview uses DOUBTFUL_SHORT_WORD.
     doubt_below: float | None = None
+    # adaptive: finished words are taken as unfinished when the recogniser found a reading
+    # of the same audio at least this likely beside them that stops unfinished
+    # (`doubt_rivals`); None: not used. The interview uses RIVAL_SHARE.
+    rival_share: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -115,7 +119,7 @@ class TurnPolicy:
             )
         return cls(
             mode, fixed_ms, min_silence_ms=250, unknown_ms=900, cap_ms=3000,
-            doubt_below=DOUBTFUL_SHORT_WORD, words_at_ms=words_at_ms,
+            doubt_below=DOUBTFUL_SHORT_WORD, rival_share=RIVAL_SHARE, words_at_ms=words_at_ms,
         )
 
 
@@ -157,10 +161,19 @@ class EndOfTurn:
         if self._voice_end_ms is None or voice_end_ms > self._voice_end_ms:
             self._voice_end_ms = voice_end_ms
 
-    def words(self, text: str, covers_ms: int, last_word_p: float | None = None) -> Words:
+    def words(
+        self,
+        text: str,
+        covers_ms: int,
+        last_word_p: float | None = None,
+        rivals: tuple[tuple[str, float], ...] = (),
+    ) -> Words:
         """A transcript of the turn so far, made of the audio up to voice time ``covers_ms``;
-        ``last_word_p`` is the recogniser's own probability of its last word, if it has one."""
+        ``last_word_p`` is the recogniser's own probability of its last word, if it has one,
+        and ``rivals`` its other readings with how likely each is beside this one."""
         judged = self._judge(text, self.hints)
+        if self.policy.rival_share is not None:
+            judged = doubt_rivals(judged, text, rivals, self.hints, self.policy.rival_share)
         if self.policy.doubt_below is not None:
             words = _WORD.findall(text.lower())
             judged = doubt_last_word(
@@ -260,6 +273,45 @@ def doubt_last_word(
     ):
         return Words.UNFINISHED
     return judged
+
+
+# Whisper's beam often holds the phrase as it was cut off beside the sentence it closed:
+# at the tuning phrasings' thinking pauses "So the cache sits in front of the database."
+# had "…the database and" at 0.97-0.98 of its likelihood, "My approach would be too." had
+# "…too, um" at 0.95, "I'd add an index on that." had "…on this." at 0.97; the rivals of
+# 30 finished answers (tuning voices, quiet and 30 dB noise) that stopped unfinished
+# differed only by their punctuation ("…the worst part..."). Offline, 2026-11-30 (README,
+# "Turn-taking"). The collector's rival rule uses the same share (whisper_stt.RIVAL_SHARE).
+RIVAL_SHARE = 0.7
+
+
+def doubt_rivals(
+    judged: Words,
+    text: str,
+    rivals: tuple[tuple[str, float], ...],
+    hints: SpeechHints,
+    share: float = RIVAL_SHARE,
+) -> Words:
+    """FINISHED words become UNFINISHED when a reading of the same audio at least `share`
+    as likely has other words and stops on an unfinished one ("…the database and").
+
+    Punctuation alone does not count: a rival is read without its closing marks, so that
+    "…the worst part..." beside "…the worst part." says nothing. Interview answers only: a
+    collector value is finished when the field accepts it."""
+    if judged is not Words.FINISHED or hints.expected in FIELDS:
+        return judged
+    said = _WORD.findall(text.lower())
+    for rival, likely in rivals:
+        words = _WORD.findall(rival.lower())
+        if likely >= share and words and words != said and _stops_unfinished(words, hints):
+            return Words.UNFINISHED
+    return judged
+
+
+def _stops_unfinished(words: list[str], hints: SpeechHints) -> bool:
+    """The bare words (no punctuation) end unfinished: on a word that cannot end a clause,
+    on an unfinished phrase, or with a list still open."""
+    return judge_words(" ".join(words), hints) is Words.UNFINISHED
 
 
 # -- the voice ---------------------------------------------------------------------------

@@ -106,6 +106,10 @@ class Transcription:
     # how likely the recogniser finds its own last word, 0..1 (Whisper, read again without
     # the prompt); None when it cannot tell. A low value marks a guess at a cut-off word.
     last_word_p: float | None = None
+    # the recogniser's other readings of the end of the utterance, best first, each with
+    # how likely it is beside the chosen one (its confidence over the chosen one's); ()
+    # when it has none (Whisper: the beam's other hypotheses for an interview answer)
+    rivals: tuple[tuple[str, float], ...] = ()
 
 
 class SpeechToText(ABC):

@@ -288,7 +288,10 @@ class WhisperSpeechToText(SpeechToText):
         confidences: list[float] = []
         last_word_p: float | None = None
         several = hints.accepts is not None and len(audio) <= piece
-        readings = config.beam_size if several else 1
+        # an answer's rival readings tell a cut-off phrase Whisper closed ("…the database.")
+        # from one it also read as going on ("…the database and"): voice/end_of_turn.py
+        readings = config.beam_size if several or hints.expected == "answer" else 1
+        rivals: tuple[tuple[str, float], ...] = ()
         for start in range(0, len(audio), piece):
             context = " ".join([whisper_prompt(hints), *texts])
             heard = _decode(model, audio[start : start + piece], context, config, readings, stop)
@@ -298,10 +301,14 @@ class WhisperSpeechToText(SpeechToText):
             confidences.append(heard.confidence)
             if heard.text:
                 last_word_p = heard.last_word_p
+                rivals = tuple(
+                    (text, round(sure / heard.confidence, 3) if heard.confidence else 0.0)
+                    for text, sure in heard.alternatives
+                ) if not several else ()
         words = " ".join(text for text in texts if text).strip()
         if not words:
             return Transcription("", None, self.name)
-        return Transcription(words, min(confidences), self.name, last_word_p)
+        return Transcription(words, min(confidences), self.name, last_word_p, rivals)
 
     def _model(self) -> _Model:
         config = self.config
