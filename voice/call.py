@@ -422,8 +422,8 @@ class Call:
         judged = self.end_of_turn.words(
             heard.text, covers_ms, heard.last_word_p, heard.rivals
         )
-        log.info("[%s] words so far %r (last word p %s): %s", self.id, heard.text,
-                  heard.last_word_p, judged.value)
+        log.info("[%s] words so far %r (last word p %s, rivals %s): %s", self.id, heard.text,
+                  heard.last_word_p, heard.rivals[:2], judged.value)
 
     def _over_reply(self) -> bool:
         """The assistant is speaking: its audio is queued, or the reply has run dry between

@@ -157,8 +157,10 @@ class WhisperConfig:
     # their measured decoding: a value may repeat ("ten, ten questions").
     answer_no_repeat_ngram_size: int = 3
     # interview answers: the encoder window's floor (None: min_window_s) and the beam
-    # (None: beam_size), measured against the 10 s floor and beam 5 in
-    # benchmarks/whisper_options.py and benchmarks/turn_taking.py (README, "Turn-taking")
+    # (None: beam_size). Measured and not adopted (2026-11-30, benchmarks/whisper_options.py,
+    # tuning voices): the audio plus 1 s halves the encoder's time but tiny.en then repeats
+    # whole answers (WER 0.209 → 0.324; 0.169 → 0.607 at 20 dB); beam 3 / 2 cost 10 / 15 %
+    # less CPU for WER 0.216 / 0.237 (README, "Turn-taking")
     answer_min_window_s: float | None = None
     answer_beam_size: int | None = None
     # report Transcription.last_word_p (one more decoder pass, +4-6 % per decode). The
