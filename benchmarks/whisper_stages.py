@@ -8,8 +8,8 @@ of its own, with one CPU thread as the server's pool runs it) for the turn-takin
 benchmark's complete answers in the tuning voices, with the question as prompt, under
 variants of the two settings that set most of the cost:
 
-* the encoder window: padded to at least 10 s (`min_window_s`, what Viva ran until
-  2026-11-30) or to the audio plus 1 s;
+* the encoder window: padded to at least 10 s (`min_window_s`, what Viva runs) or to the
+  audio plus 1 s;
 * the beam: 5 (Viva's), 3, 2 or 1 (greedy).
 
 Printed per variant: each stage's p50 / p90 in ms and the whole decode's, and how many
