@@ -243,6 +243,10 @@ def test_a_closed_sentence_whose_rival_reading_goes_on_waits() -> None:
         ("First I would measure where the time goes, then fix the worst part...", 0.82),
         ("First, I would measure where the time goes, then fix the worst part.", 0.92),
     )) is Words.FINISHED
+    # nor one that stops early: it heard less than the reading chosen, not more
+    assert turn.words("I would put the slow work on a queue.", covers_ms=2000, rivals=(
+        ("I would put the slow work on a", 0.9),
+    )) is Words.FINISHED
     # nor one much less likely than the reading chosen
     assert turn.words(closed, covers_ms=2000, rivals=(
         ("So the cache sits in front of the database and", RIVAL_SHARE - 0.01),

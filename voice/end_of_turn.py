@@ -296,14 +296,17 @@ def doubt_rivals(
     as likely has other words and stops on an unfinished one ("…the database and").
 
     Punctuation alone does not count: a rival is read without its closing marks, so that
-    "…the worst part..." beside "…the worst part." says nothing. Interview answers only: a
-    collector value is finished when the field accepts it."""
+    "…the worst part..." beside "…the worst part." says nothing. Nor does a rival that
+    stops early ("…on a" beside "…on a queue."): it heard less, not more (the collector's
+    rival rule skips those too). Interview answers only: a collector value is finished
+    when the field accepts it."""
     if judged is not Words.FINISHED or hints.expected in FIELDS:
         return judged
     said = _WORD.findall(text.lower())
     for rival, likely in rivals:
         words = _WORD.findall(rival.lower())
-        if likely >= share and words and words != said and _stops_unfinished(words, hints):
+        stops_early = words == said[: len(words)]
+        if likely >= share and words and not stops_early and _stops_unfinished(words, hints):
             return Words.UNFINISHED
     return judged
 
