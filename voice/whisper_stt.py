@@ -513,6 +513,7 @@ class Stopped(Exception):
 
 def _check(stop: threading.Event | None) -> None:
     if stop is not None and stop.is_set():
+        log.debug("decode stopped: its transcription was cancelled")
         raise Stopped
 
 
