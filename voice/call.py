@@ -77,6 +77,7 @@ from voice.engine import Delivered, Heard, NothingHeard, TurnEngine
 from voice.ice import rtc_configuration
 from voice.inbound import InboundAudio, is_silence, silence
 from voice.playout import PlayoutTrack
+from voice.rtp_send import PlayoutSender
 from voice.speaker import Speaker
 from voice.stt import REACTION, SpeechHints, SpeechToText, Transcription
 from voice.tts import TextToSpeech
@@ -170,7 +171,8 @@ class Call:
         self.playout = PlayoutTrack(
             on_played=self._on_played, on_started=self._on_started, opus=True
         )
-        self.pc.addTrack(self.playout)
+        # aiortc's sender with a shorter per-packet loop for this track (voice/rtp_send.py)
+        PlayoutSender.use_for(self.pc.addTrack(self.playout))
         self.vad = VadSegmenter(config.vad)
         self.inbound: InboundAudio | None = None  # the candidate's audio, once it arrives
         self.end_of_turn = EndOfTurn(config.turns)

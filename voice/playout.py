@@ -283,7 +283,34 @@ class PlayoutTrack(MediaStreamTrack):
         self._on_played = None
         self._on_started = None
 
+    @property
+    def opus(self) -> bool:
+        """Whether `recv()` gives pre-encoded Opus packets (and `next_packet()` works)."""
+        return bool(self._silence_packet)
+
+    async def next_packet(self) -> tuple[bytes, int]:
+        """The next 20 ms Opus packet and its pts (48 kHz, the RTP clock), at its time.
+
+        What `recv()` returns in Opus mode, without wrapping it in an `av.Packet`: the
+        sender in voice/rtp_send.py takes the payload as it is."""
+        await self._tick()
+        _, encoded = self._next_chunk()
+        return encoded or self._silence_packet, self._pts
+
     async def recv(self) -> av.AudioFrame | av.Packet:
+        await self._tick()
+        chunk, encoded = self._next_chunk()
+        if self._silence_packet:
+            return opus_packet(encoded or self._silence_packet, self._pts)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
+        frame.planes[0].update(chunk)
+        frame.pts = self._pts
+        frame.sample_rate = SAMPLE_RATE
+        frame.time_base = TIME_BASE
+        return frame
+
+    async def _tick(self) -> None:
+        """Wait until the next frame is due (`MediaStreamError` once the track ended)."""
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
@@ -297,15 +324,6 @@ class PlayoutTrack(MediaStreamTrack):
                 self._start -= wait
         if self.readyState != "live":  # stopped while waiting for the frame's time
             raise MediaStreamError
-        chunk, encoded = self._next_chunk()
-        if self._silence_packet:
-            return opus_packet(encoded or self._silence_packet, self._pts)
-        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
-        frame.planes[0].update(chunk)
-        frame.pts = self._pts
-        frame.sample_rate = SAMPLE_RATE
-        frame.time_base = TIME_BASE
-        return frame
 
     async def _wait(self, seconds: float) -> None:
         """Wait for the next frame's tick; while silence is going out, audio queued meanwhile
