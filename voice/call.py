@@ -652,8 +652,9 @@ class Call:
 
     async def _transcribe(self, pcm: Pcm, reaction: bool = False) -> Transcription:
         """The words so far; `reaction`: speech over the reply, heard as such (REACTION)."""
-        self.end_of_turn.set_hints(await self.conversation.hints())
-        return await self.engine.transcribe(pcm, SpeechHints(REACTION) if reaction else None)
+        hints = await self.conversation.hints()  # one session read: the engine's as well
+        self.end_of_turn.set_hints(hints)
+        return await self.engine.transcribe(pcm, SpeechHints(REACTION) if reaction else hints)
 
     def _heard_between(self, start_ms: int, end_ms: int) -> bytes:
         start = max(0, (start_ms - self._heard_from_ms) * _BYTES_PER_MS)
