@@ -36,7 +36,7 @@ log = logging.getLogger(f"viva.{__name__}")
 
 _HEADER = struct.Struct("!BBHLL")
 _EXTENSION = struct.Struct("!HH")
-_UTC = datetime.timezone.utc
+_UTC = datetime.UTC
 _R = "_RTCRtpReceiver__"  # aiortc 1.x's private attribute prefixes
 _D = "_RTCDtlsTransport__"
 
@@ -80,8 +80,10 @@ class AudioShortcut:
                 callable(connection.data_received)
                 and hasattr(receiver.transport, "_rx_srtp")
                 and hasattr(receiver.transport, _D + "rx_packets")
-                and all(hasattr(receiver, _R + name)
-                        for name in ("codecs", "remote_streams", "active_ssrc"))  # fmt: skip
+                and all(
+                    hasattr(receiver, _R + name)
+                    for name in ("codecs", "remote_streams", "active_ssrc")
+                )
             )
         except AttributeError:
             fits = False
@@ -98,12 +100,7 @@ class AudioShortcut:
     def _data_received(self, data: bytes, component: int) -> None:
         srtp = self._dtls._rx_srtp
         # SRTP (not RTCP: payload types 192-223 in the second byte), its header in the clear
-        if (
-            srtp is None
-            or len(data) < 12
-            or not 127 < data[0] < 192
-            or 191 < data[1] < 224
-        ):
+        if srtp is None or len(data) < 12 or not 127 < data[0] < 192 or 191 < data[1] < 224:
             self._aiortc_path(data, component)
             return
         first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
@@ -132,7 +129,7 @@ class AudioShortcut:
             stream = self._streams[ssrc] = StreamStatistics(codec.clockRate)
         seen = self._seen
         seen.sequence_number, seen.timestamp = sequence, timestamp
-        stream.add(seen)
+        stream.add(seen)  # type: ignore[arg-type]  # (it reads only these two)
         last = self._last
         if last is not None and not 0 < (sequence - last) & 0xFFFF < 0x8000:
             self.dropped += 1

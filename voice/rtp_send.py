@@ -56,6 +56,8 @@ def header_template(sender: RTCRtpSender, codec: RTCRtpCodecParameters) -> bytes
     """The RTP header (with extensions) aiortc would write for every packet of `sender`,
     with sequence number and timestamp zero; None when some extension varies per packet."""
     extensions_map = getattr(sender, _P + "rtp_header_extensions_map")
+    if codec.payloadType is None:
+        return None
     headers = []
     for abs_send_time in (0, 0xFFFFFF):
         packet = RtpPacket(payload_type=codec.payloadType, marker=1)
@@ -99,7 +101,6 @@ class PlayoutSender(RTCRtpSender):
         getattr(self, _P + "rtp_started").set()
         first, rest = header[:2], header[8:]
         pack = _SEQUENCE_TIMESTAMP.pack
-        transport = self.transport
         sequence_number = random_sequence_number()
         timestamp_origin = random32()
         octets = packets = 0
@@ -109,7 +110,7 @@ class PlayoutSender(RTCRtpSender):
                 if not self._enabled:
                     continue
                 timestamp = (timestamp_origin + pts) & 0xFFFFFFFF
-                await transport._send_rtp(
+                await self.transport._send_rtp(
                     b"".join((first, pack(sequence_number, timestamp), rest, payload))
                 )
                 # what aiortc keeps for its sender reports (RTCP SR, every 0.5-1.5 s)
@@ -124,10 +125,9 @@ class PlayoutSender(RTCRtpSender):
             pass  # as aiortc's loop: the sender stops, the call hung up, the track ended
         except Exception:
             log.warning("outgoing audio: %s", traceback.format_exc())
-        else:  # the track was replaced: aiortc's own loop sends the new one
-            if self.track is not None:
-                await super()._run_rtp(codec)
-                return
+        else:  # the track was replaced: aiortc's own loop goes on with the new one (or none)
+            await super()._run_rtp(codec)
+            return
         # what aiortc's loop does when it ends
         track.stop()
         if self.track is track:
