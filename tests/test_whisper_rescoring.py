@@ -97,11 +97,11 @@ def test_the_best_sentence_wins_only_by_the_margin(whisper: WhisperSpeechToText)
     pcm = spoken("Let's do a mixed interview.", "espeak-us", 1.0, None, 0)
     decoded = _decoded(whisper, pcm)
     far = Choices("Let's do a", "interview.", ("mixed", "purple elephant"), closed=True)
-    picked, note = _best_choice(whisper._model(), decoded, far,
+    picked, note, _ = _best_choice(whisper._model(), decoded, far,
                                 partial(heard_value, "interview_type"))
     assert picked == "Let's do a mixed interview.", note
     values = Choices("Let's do a", "interview.", ("technical", "mixed"), closed=True)
-    picked, note = _best_choice(whisper._model(), decoded, values,
+    picked, note, _ = _best_choice(whisper._model(), decoded, values,
                                 partial(heard_value, "interview_type"))
     assert picked == "Let's do a mixed interview.", note
     assert RESCORE_MARGIN > 0 and RESCORE_BATCH >= 2
@@ -115,3 +115,19 @@ def _decoded(whisper: WhisperSpeechToText, pcm: object) -> _Heard:
 
     audio = np.frombuffer(pcm.data, dtype="<i2").astype(np.float32) / 32768.0  # type: ignore[attr-defined]
     return _decode(whisper._model(), audio, "", WhisperConfig())
+
+
+def test_a_no_whisper_never_heard_as_a_correction_is_asked_back(
+        whisper: WhisperSpeechToText) -> None:
+    """"No, not really." while "mixed" is confirmed: tiny.en hears "No, that's really.",
+    no value at all; rescored, "No, behavioral." wins among the other types, though it
+    scores far below what was heard. It was taken as the candidate's correction, as sure as
+    the words (0.70), and "behavioral" stored without a question: a correction the reading
+    never had is a guess, asked back."""
+    pcm = spoken("No, not really.", "espeak-us", 1.0, None, 0)
+    missed = whisper.recognize(pcm, correction_hints("interview_type", "mixed", rescore=False))
+    assert confirmation_value("interview_type", "mixed", missed.text) is None
+    heard = whisper.recognize(pcm, correction_hints("interview_type", "mixed", rescore=True))
+    assert confirmation_value("interview_type", "mixed", heard.text) == "behavioral"
+    assert heard.confidence is not None and heard.confidence <= ALTERNATIVE_CONFIDENCE
+    assert heard.confidence < CONFIRM_BELOW

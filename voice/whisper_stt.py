@@ -93,7 +93,7 @@ RIVAL_SHARE = 0.7
 # each sentence's log-probability on the same audio (CTranslate2's alignment pass). The best
 # is taken when it beats every other value by RESCORE_MARGIN nats, and scores no worse than
 # the reading itself by more than READING_SLACK nats (an unusual title that is not listed
-# stays as heard). Many values (42 titles end in "engineer") are scored best first, in
+# stays as heard; a type that does not is a guess, asked back, even in a correction). Many values (42 titles end in "engineer") are scored best first, in
 # batches of RESCORE_BATCH, by a bound from one pass: a sentence is never more likely than
 # the first token where it differs from the others; scoring stops when no unscored value
 # can come within the margin, or undecided after RESCORE_MAX sentences.
@@ -361,7 +361,9 @@ def _rescored(model: _Model, heard: _Heard, hints: SpeechHints) -> _Heard:
     sentence of its open place (`hints.choices`) that Whisper finds clearly the most
     likely on the same audio: an answer at most ALTERNATIVE_CONFIDENCE sure (asked back),
     a correction ("No, it's them up, engineer." → "No, it's DevOps engineer.") as sure as
-    its words were."""
+    its words were, when what was heard had a value there and the chosen sentence is about
+    as likely as it (READING_SLACK); else it too is a guess, asked back ("No, that's
+    really." for "No, not really." → "No, behavioral." scored far below it)."""
     choose, value_of = hints.choices, hints.value_of
     if choose is None or value_of is None or not heard.text or heard.encoded is None:
         return heard
@@ -369,14 +371,16 @@ def _rescored(model: _Model, heard: _Heard, hints: SpeechHints) -> _Heard:
     if place is None or len(place.options) < 2:
         return heard
     started = time.process_time()
-    picked, note = _best_choice(model, heard, place, value_of)
+    picked, note, as_likely = _best_choice(model, heard, place, value_of)
     log.debug("rescored %r: %s (%d ms CPU)", heard.text, note,
               round((time.process_time() - started) * 1000))
     if picked is None or (hints.accepts is not None and not hints.accepts(picked)):
         return heard
-    if value_of(picked) == value_of(heard.text):
+    heard_value = value_of(heard.text)
+    if value_of(picked) == heard_value:
         return heard
-    if hints.confirming is not None:  # the candidate's own correction, as sure as heard
+    if hints.confirming is not None and as_likely and heard_value is not None:
+        # the candidate's own correction, a near miss of its value: as sure as heard
         return replace(heard, text=picked, alternatives=())
     return replace(heard, text=picked, alternatives=(),
                    confidence=min(heard.confidence, ALTERNATIVE_CONFIDENCE))
@@ -384,8 +388,11 @@ def _rescored(model: _Model, heard: _Heard, hints: SpeechHints) -> _Heard:
 
 def _best_choice(
     model: _Model, heard: _Heard, place: OpenPlace, value_of: Callable[[str], object]
-) -> tuple[str | None, str]:
-    """The sentence of `place` that wins clearly on the audio, or None; and what was found."""
+) -> tuple[str | None, str, bool]:
+    """The sentence of `place` that wins clearly on the audio, or None; what was found; and
+    whether the sentence is about as likely as the reading itself (within READING_SLACK).
+    A sentence of an open place (a title) that is not is None: what was heard may be a
+    title that is not listed. One of a closed place (the type) may still win, as a guess."""
     tokenizer = model.tokenizer
     sentences = {option: place.sentence(option) for option in place.options}
     tokens = {option: tokenizer.encode(" " + text) for option, text in sentences.items()}
@@ -408,13 +415,14 @@ def _best_choice(
               if value_of(sentences[option]) != value]
     runner = max(others, default=-math.inf)
     unscored = max((bounds[option] for option in order), default=-math.inf)
+    as_likely = scores[best] >= own - READING_SLACK
     note = (f"{sentences[best]!r} {scores[best]:.1f}, other values {runner:.1f}, unscored "
             f"≤ {unscored:.1f}, as heard {own:.1f}, {len(scores)} scored")
     if value is None or scores[best] - max(runner, unscored) < RESCORE_MARGIN:
-        return None, note
-    if not place.closed and scores[best] < own - READING_SLACK:
-        return None, note
-    return sentences[best], note
+        return None, note, as_likely
+    if not place.closed and not as_likely:
+        return None, note, as_likely
+    return sentences[best], note, as_likely
 
 
 def _shared_prefix(sequences: list[list[int]]) -> int:
