@@ -195,6 +195,19 @@ def test_a_name_after_a_filler_word_is_asked_back_not_dropped(
         assert plain.pending_value is None and plain.techstack == stored, said
 
 
+@pytest.mark.parametrize(
+    "said",
+    ["Python, React, in general.", "Python, React, at scale.", "Python, React, in production.",
+     "Python, React, on weekends.", "Python, React, in school."],
+)
+def test_a_word_after_a_filler_that_is_no_name_is_not_asked_back(said: str) -> None:
+    """Typed (confidence 1.0), "Python, React, in general." is Python and React: a
+    lower-case word after a filler is taken as a misheard name only when it is close to a
+    known one or to the end of one ("bernities", "script"), not "general" or "scale"."""
+    step = advance(at("techstack"), read_message("techstack", said), 1.0)
+    assert step.state.pending_value is None and step.state.techstack == ("Python", "React")
+
+
 def test_a_misheard_first_name_in_a_list_is_asked_back() -> None:
     """Piper's "TypeScript, React and Kubernetes." heard as "That's script, React, and
     Kubernetes." was stored as React and Kubernetes without a question."""
