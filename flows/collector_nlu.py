@@ -23,6 +23,7 @@ Two different numbers in one message are treated the same way.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,11 +35,14 @@ FIELDS: tuple[str, ...] = ("readiness", "role", "interview_type", "level", "tech
 INTERVIEW_TYPES = ("technical", "behavioral", "mixed")
 LEVELS = ("intern", "junior", "mid", "senior")
 MIN_AMOUNT, MAX_AMOUNT = 1, 30
-MAX_ROLE_CHARS = 200
+MAX_ROLE_CHARS = 200  # the interviews.role column; a longer role gets a request to shorten it
 # a lower-case word after a filler word, in a list that names known technologies, is taken
-# as an unknown technology (asked back) from this many letters ("into bernities", "That's
-# script, React"), not a short word ("for fun")
-UNKNOWN_NAME_LETTERS = 4  # the interviews.role column; a longer role gets a request to shorten it
+# as an unknown technology (asked back) when it is close (difflib's ratio) to a known name
+# of NAME_LETTERS letters or more, or to the end of a word of one ("into bernities" for
+# Kubernetes, "That's script, React" for TypeScript); not an ordinary word ("in general",
+# "at scale": a short name, Scala, is not compared whole)
+NAME_LETTERS = 6
+NAME_CLOSENESS = 0.8
 
 FIELD_LABELS: dict[str, str] = {
     "readiness": "getting started",
@@ -428,13 +432,28 @@ def _tech_names(part: str, listed: bool = False) -> list[tuple[str, bool]]:
         # rather than dropped without a word
         named = [token for token in tokens if not _stop(token.lower())]
         if len(tokens) <= 3 and 1 <= len(named) <= 2 and tokens[-1] == named[-1] and (
-            named[0][:1].isupper() or (listed and len(named[0]) >= UNKNOWN_NAME_LETTERS)
+            named[0][:1].isupper() or (listed and _like_a_name(named[0]))
         ) and named[0] != "I":
             return [(" ".join(token[:1].upper() + token[1:] for token in named), False)]
         return []
     if any(c.isupper() for c in part):
         return [(part, False)]
     return [(" ".join(token[:1].upper() + token[1:] for token in tokens), False)]
+
+
+_NAME_SHAPES = sorted(
+    {vocab.compact(name) for name in vocab.TECH_NAMES.values()
+     if len(vocab.compact(name)) >= NAME_LETTERS}
+    | {word.lower()[i:] for name in vocab.TECH_NAMES.values() for word in name.split()
+       for i in range(1, len(word) - NAME_LETTERS + 1)}
+)
+
+
+def _like_a_name(word: str) -> bool:
+    """Whether a lower-case word may be a known name misheard: close to a long one, or to
+    the end of one whose start went into the word before ("into bernities")."""
+    return bool(difflib.get_close_matches(word.lower(), _NAME_SHAPES, n=1,
+                                          cutoff=NAME_CLOSENESS))
 
 
 def _amount(text: str) -> tuple[int | None, str]:
