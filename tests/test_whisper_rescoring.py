@@ -8,6 +8,8 @@ voice socket does, once without the choices (the miss) and once with them.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from functools import partial
 
 import pytest
@@ -131,3 +133,20 @@ def test_a_no_whisper_never_heard_as_a_correction_is_asked_back(
     assert confirmation_value("interview_type", "mixed", heard.text) == "behavioral"
     assert heard.confidence is not None and heard.confidence <= ALTERNATIVE_CONFIDENCE
     assert heard.confidence < CONFIRM_BELOW
+
+
+def test_a_rescoring_failure_keeps_what_was_heard(
+        whisper: WhisperSpeechToText, caplog: pytest.LogCaptureFixture) -> None:
+    """Rescoring is optional: when CTranslate2 fails on it (here, sentences longer than
+    Whisper's 448 positions), the decode that succeeded is the answer, and the failure is
+    logged; before, the whole utterance was lost (ProviderError)."""
+    pcm = spoken("Let's do a behavioral interview.", "espeak-us", 0.85, None, 0)
+    missed = whisper.recognize(pcm, answer_hints("interview_type", rescore=False))
+    too_long = Choices("Let's do a " + "very " * 600, "interview.",
+                       ("technical", "behavioral", "mixed"), closed=True)
+    hints = replace(answer_hints("interview_type", rescore=True),
+                    choices=lambda text, confidence: too_long)
+    with caplog.at_level(logging.ERROR, logger="viva.voice.whisper_stt"):
+        heard = whisper.recognize(pcm, hints)
+    assert (heard.text, heard.confidence) == (missed.text, missed.confidence)
+    assert any("rescoring" in r.getMessage() and r.exc_info for r in caplog.records)

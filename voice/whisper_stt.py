@@ -298,7 +298,11 @@ class WhisperSpeechToText(SpeechToText):
             context = " ".join([whisper_prompt(hints), *texts])
             heard = _decode(model, audio[start : start + piece], context, config, readings, stop)
             if several:
-                heard = _rescored(model, _accepted(heard, hints), hints)
+                heard = _accepted(heard, hints)
+                try:
+                    heard = _rescored(model, heard, hints)
+                except (RuntimeError, ValueError):  # the decode stands without it
+                    log.exception("rescoring %r failed; kept as heard", heard.text)
             texts.append(heard.text)
             confidences.append(heard.confidence)
             if heard.text:
