@@ -107,9 +107,9 @@ def value_choices(field: str, text: str, exclude: str | None = None) -> Choices 
                 lower[start - 1] in ("a", "an", "the")):
             start -= 1  # "No, it's the same, you know." → "No, it's behavioral."
         # before "interview", a value without its article ("Let's do everything in your
-        # own interview.") is said with one
+        # own interview.") is said with one; after "the" it keeps "the"
         article = stop < len(lower) and lower[stop] == "interview" and (
-            start == 0 or lower[start - 1] not in ("a", "an"))
+            start == 0 or lower[start - 1] not in ("a", "an", "the"))
     if start >= stop:
         return None
     options = tuple(o for o in options if exclude is None or o.lower() != exclude.lower())

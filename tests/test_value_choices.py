@@ -43,6 +43,10 @@ def test_the_type_goes_before_interview_with_an_article() -> None:
         "Let's do a mixed interview."]
     assert sentences("interview_type", "Let's do an annual interview.")[1] == (
         "Let's do a behavioral interview.")
+    # "the" keeps its place, and no article is added after it
+    assert sentences("interview_type", "Let's do the behavral interview.") == [
+        "Let's do the technical interview.", "Let's do the behavioral interview.",
+        "Let's do the mixed interview."]
 
 
 def test_a_type_without_interview_needs_a_word_of_the_field() -> None:
