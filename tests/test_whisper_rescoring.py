@@ -9,6 +9,7 @@ voice socket does, once without the choices (the miss) and once with them.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from functools import partial
 
@@ -28,7 +29,6 @@ from flows.value_choices import Choices
 from voice.stt import SpeechHints
 from voice.whisper_stt import (
     ALTERNATIVE_CONFIDENCE,
-    RESCORE_BATCH,
     RESCORE_MARGIN,
     WhisperSpeechToText,
     _best_choice,
@@ -82,6 +82,8 @@ def test_a_value_said_plainly_is_not_rescored(whisper: WhisperSpeechToText) -> N
     heard = whisper.recognize(pcm, answer_hints("interview_type", rescore=True))
     assert heard_value("interview_type", heard.text) == ("interview_type", "technical")
     assert heard.confidence is not None and heard.confidence >= CONFIRM_BELOW
+    # stored as heard, so there is nothing to rescore
+    assert answer_choices("interview_type", heard.text, heard.confidence) is None
 
 
 def test_an_unusual_title_is_not_replaced_by_a_listed_one(whisper: WhisperSpeechToText) -> None:
@@ -106,7 +108,27 @@ def test_the_best_sentence_wins_only_by_the_margin(whisper: WhisperSpeechToText)
     picked, note, _ = _best_choice(whisper._model(), decoded, values,
                                 partial(heard_value, "interview_type"))
     assert picked == "Let's do a mixed interview.", note
-    assert RESCORE_MARGIN > 0 and RESCORE_BATCH >= 2
+    assert _lead(note) >= RESCORE_MARGIN, note
+
+
+def test_a_close_call_is_no_choice(whisper: WhisperSpeechToText) -> None:
+    """Two sentences the audio cannot tell apart ("MLOps" and "ML Ops", counted here as
+    two values) are within the margin of each other: neither is chosen."""
+    pcm = spoken("I want to prepare for an MLOps engineer position.", "espeak-us", 1.0,
+                 None, 0)
+    decoded = _decoded(whisper, pcm)
+    close = Choices("I want to prepare for an", "position.",
+                    ("MLOps engineer", "ML Ops engineer"))
+    picked, note, _ = _best_choice(whisper._model(), decoded, close, lambda sentence: sentence)
+    assert picked is None, note
+    assert 0 <= _lead(note) < RESCORE_MARGIN, note
+
+
+def _lead(note: str) -> float:
+    """By how much the best sentence beat every other value, as `_best_choice` noted it."""
+    found = re.search(r"lead (-?[\d.]+|inf)", note)
+    assert found is not None, note
+    return float(found.group(1))
 
 
 def _decoded(whisper: WhisperSpeechToText, pcm: object) -> _Heard:

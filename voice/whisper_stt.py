@@ -420,9 +420,10 @@ def _best_choice(
     runner = max(others, default=-math.inf)
     unscored = max((bounds[option] for option in order), default=-math.inf)
     as_likely = scores[best] >= own - READING_SLACK
+    lead = scores[best] - max(runner, unscored)
     note = (f"{sentences[best]!r} {scores[best]:.1f}, other values {runner:.1f}, unscored "
-            f"≤ {unscored:.1f}, as heard {own:.1f}, {len(scores)} scored")
-    if value is None or scores[best] - max(runner, unscored) < RESCORE_MARGIN:
+            f"≤ {unscored:.1f}, lead {lead:.1f}, as heard {own:.1f}, {len(scores)} scored")
+    if value is None or lead < RESCORE_MARGIN:
         return None, note, as_likely
     if not place.closed and not as_likely:
         return None, note, as_likely
