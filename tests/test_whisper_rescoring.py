@@ -30,15 +30,19 @@ from voice.stt import SpeechHints
 from voice.whisper_stt import (
     ALTERNATIVE_CONFIDENCE,
     RESCORE_MARGIN,
+    WhisperConfig,
     WhisperSpeechToText,
     _best_choice,
     _Heard,
+    whisper_prompt,
 )
 
 
 @pytest.fixture(scope="module")
 def whisper() -> WhisperSpeechToText:
-    return WhisperSpeechToText()
+    # without the wall-time budget: which sentence wins must not depend on the machine's
+    # load (the budget has its own test, below)
+    return WhisperSpeechToText(WhisperConfig(rescore_budget_s=None))
 
 
 def answer_hints(field: str, rescore: bool) -> SpeechHints:
@@ -124,6 +128,21 @@ def test_a_close_call_is_no_choice(whisper: WhisperSpeechToText) -> None:
     assert 0 <= _lead(note) < RESCORE_MARGIN, note
 
 
+def test_rescoring_stops_at_its_wall_time_budget(whisper: WhisperSpeechToText) -> None:
+    """"No, it's them up, engineer." needs a second batch of titles to decide (DevOps wins
+    after 8 sentences); with no time left after the first batch, nothing is chosen."""
+    pcm = spoken("No, it's DevOps engineer.", "espeak-us", 0.85, None, 0)
+    decoded = _decoded(whisper, pcm, whisper_prompt(
+        correction_hints("role", "MLOps engineer", rescore=False)))
+    place = correction_choices("role", "MLOps engineer", decoded.text, decoded.confidence)
+    assert place is not None, decoded.text
+    value_of = partial(confirmation_value, "role", "MLOps engineer")
+    picked, note, _ = _best_choice(whisper._model(), decoded, place, value_of)
+    assert picked == "No, it's DevOps engineer.", note
+    picked, note, _ = _best_choice(whisper._model(), decoded, place, value_of, budget_s=0.0)
+    assert picked is None and note.startswith("out of time after 4 sentences"), note
+
+
 def _lead(note: str) -> float:
     """By how much the best sentence beat every other value, as `_best_choice` noted it."""
     found = re.search(r"lead (-?[\d.]+|inf)", note)
@@ -131,14 +150,14 @@ def _lead(note: str) -> float:
     return float(found.group(1))
 
 
-def _decoded(whisper: WhisperSpeechToText, pcm: object) -> _Heard:
+def _decoded(whisper: WhisperSpeechToText, pcm: object, prompt: str = "") -> _Heard:
     """The decoder's reading of `pcm` with its encoder output (what rescoring reuses)."""
     import numpy as np
 
-    from voice.whisper_stt import WhisperConfig, _decode
+    from voice.whisper_stt import _decode
 
     audio = np.frombuffer(pcm.data, dtype="<i2").astype(np.float32) / 32768.0  # type: ignore[attr-defined]
-    return _decode(whisper._model(), audio, "", WhisperConfig())
+    return _decode(whisper._model(), audio, prompt, WhisperConfig())
 
 
 def test_a_no_whisper_never_heard_as_a_correction_is_asked_back(

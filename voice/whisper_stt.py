@@ -93,15 +93,23 @@ RIVAL_SHARE = 0.7
 # each sentence's log-probability on the same audio (CTranslate2's alignment pass). The best
 # is taken when it beats every other value by RESCORE_MARGIN nats, and scores no worse than
 # the reading itself by more than READING_SLACK nats (an unusual title that is not listed
-# stays as heard; a type that does not is a guess, asked back, even in a correction). Many values (42 titles end in "engineer") are scored best first, in
-# batches of RESCORE_BATCH, by a bound from one pass: a sentence is never more likely than
-# the first token where it differs from the others; scoring stops when no unscored value
-# can come within the margin, or undecided after RESCORE_MAX sentences.
+# stays as heard; a type that does not is a guess, asked back, even in a correction). Many
+# values (42 titles end in "engineer") are scored best first, in batches of RESCORE_BATCH,
+# by a bound from one pass per distinct path (RESCORE_PATHS at most, the most shared
+# first): a sentence is never more likely than the first token where it differs from the
+# others; scoring stops when no unscored value can come within the margin, or undecided
+# after RESCORE_MAX sentences, or after RESCORE_BUDGET_S of wall time (the worker thread
+# is shared: a busy machine must not hold this reply and other sessions' decodes longer).
 RESCORE_MARGIN = 2.0
 READING_SLACK = 3.0
 RESCORE_BATCH = 4
 RESCORE_MAX = 8
 RESCORE_PATHS = 3
+# A batch that would end past this many seconds of wall time is not scored, and the choice
+# is left undecided (as heard). Rescoring tests/test_whisper_rescoring.py's four near
+# misses took p50 244-356 ms, at most 0.9-1.1 s of wall time at load 4-5 (2026-11-30); 0.5 s
+# then gave up on every "No, it's them up, engineer." (8 sentences), 0.75 s on none (README)
+RESCORE_BUDGET_S = 0.75
 
 _TECH = TECH_NAMES.replace("PostgreSQL", "Postgres, PostgreSQL")  # as it is said, too
 _ROLES = ", ".join(TITLES[:40])
@@ -171,6 +179,8 @@ class WhisperConfig:
     # many letters (None: any), and never for a collector field's value, which is finished
     # whatever Whisper thinks of it (voice/end_of_turn.py, doubt_last_word)
     last_word_letters: int | None = None
+    # the wall time rescoring a near miss may take (None: no limit): RESCORE_BUDGET_S
+    rescore_budget_s: float | None = RESCORE_BUDGET_S
 
 
 def default_model_dir() -> Path:
@@ -300,7 +310,7 @@ class WhisperSpeechToText(SpeechToText):
             if several:
                 heard = _accepted(heard, hints)
                 try:
-                    heard = _rescored(model, heard, hints)
+                    heard = _rescored(model, heard, hints, config.rescore_budget_s)
                 except (RuntimeError, ValueError):  # the decode stands without it
                     log.exception("rescoring %r failed; kept as heard", heard.text)
             texts.append(heard.text)
@@ -360,7 +370,9 @@ def _accepted(heard: _Heard, hints: SpeechHints) -> _Heard:
     return chosen
 
 
-def _rescored(model: _Model, heard: _Heard, hints: SpeechHints) -> _Heard:
+def _rescored(
+    model: _Model, heard: _Heard, hints: SpeechHints, budget_s: float | None = None
+) -> _Heard:
     """`heard`, or when it is a near miss the collector would not store as heard, the
     sentence of its open place (`hints.choices`) that Whisper finds clearly the most
     likely on the same audio: an answer at most ALTERNATIVE_CONFIDENCE sure (asked back),
@@ -374,10 +386,11 @@ def _rescored(model: _Model, heard: _Heard, hints: SpeechHints) -> _Heard:
     place = choose(heard.text, heard.confidence)
     if place is None or len(place.options) < 2:
         return heard
-    started = time.process_time()
-    picked, note, as_likely = _best_choice(model, heard, place, value_of)
-    log.debug("rescored %r: %s (%d ms CPU)", heard.text, note,
-              round((time.process_time() - started) * 1000))
+    started, wall = time.process_time(), time.monotonic()
+    picked, note, as_likely = _best_choice(model, heard, place, value_of, budget_s)
+    log.debug("rescored %r: %s (%d ms CPU, %d ms wall)", heard.text, note,
+              round((time.process_time() - started) * 1000),
+              round((time.monotonic() - wall) * 1000))
     if picked is None or (hints.accepts is not None and not hints.accepts(picked)):
         return heard
     heard_value = value_of(heard.text)
@@ -391,12 +404,15 @@ def _rescored(model: _Model, heard: _Heard, hints: SpeechHints) -> _Heard:
 
 
 def _best_choice(
-    model: _Model, heard: _Heard, place: OpenPlace, value_of: Callable[[str], object]
+    model: _Model, heard: _Heard, place: OpenPlace, value_of: Callable[[str], object],
+    budget_s: float | None = None,
 ) -> tuple[str | None, str, bool]:
     """The sentence of `place` that wins clearly on the audio, or None; what was found; and
     whether the sentence is about as likely as the reading itself (within READING_SLACK).
     A sentence of an open place (a title) that is not is None: what was heard may be a
-    title that is not listed. One of a closed place (the type) may still win, as a guess."""
+    title that is not listed. One of a closed place (the type) may still win, as a guess.
+    None too when a batch still to score would end past `budget_s` seconds of wall time."""
+    started = time.monotonic()
     tokenizer = model.tokenizer
     sentences = {option: place.sentence(option) for option in place.options}
     tokens = {option: tokenizer.encode(" " + text) for option, text in sentences.items()}
@@ -407,9 +423,15 @@ def _best_choice(
     order = sorted(place.options, key=lambda option: -bounds[option])
     scores: dict[str, float] = {}
     own = _sentence_scores(model, heard, start, [reading], shared)[0]
+    took = 0.0
     while order and len(scores) < RESCORE_MAX:
+        if scores and budget_s is not None and time.monotonic() - started + took > budget_s:
+            return None, (f"out of time after {len(scores)} sentences, "
+                          f"{(time.monotonic() - started) * 1000:.0f} ms"), False
         batch, order = order[:RESCORE_BATCH], order[RESCORE_BATCH:]
+        begun = time.monotonic()
         found = _sentence_scores(model, heard, start, [tokens[o] for o in batch], shared)
+        took = time.monotonic() - begun
         scores.update(zip(batch, found, strict=True))
         if not order or bounds[order[0]] < max(scores.values()) - RESCORE_MARGIN:
             break
