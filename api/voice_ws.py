@@ -41,7 +41,7 @@ log = logging.getLogger(f"viva.{__name__}")
 
 # Frames are capped at twice the audio limit (room for base64 and JSON); never lower than
 # this, so a somewhat oversized recording gets `audio_too_large` and the socket stays open.
-# A frame over the cap gets `message_too_large` and the socket closes (1009).
+# A frame over the cap gets `error {code: frame_too_large}` and the socket closes (1009).
 MIN_FRAME_BYTES = 1024 * 1024
 ADDRESS = web.ResponseKey("client_address", str)  # for limits on each message
 _DATA_URL = re.compile(r"data:[\w/+.-]*(;[\w=.-]+)*;base64,", re.IGNORECASE)

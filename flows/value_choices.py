@@ -17,10 +17,11 @@ and the word that follows a value ("interview" for the type; for a role, its nou
 without "interview" needs one of its words ("Technical." at a low confidence): "Let me
 check out." for "A mix of both." has no place, and neither has a role without its noun.
 
-Whether to look at all is the collector's rule (`needs_choices`): only a reading that
-would not be stored as it is (not understood, or to be asked back), of a field with few
-values (the interview type) or a job title. Level, readiness and the amount are read
-right on every test voice, and a stack is a list, not one value.
+Whether to look at all is the collector's rule (`flows.collector.answer_choices` and
+`correction_choices`): only a reading that would not be stored as it is (not understood,
+or to be asked back), of a field with few values (the interview type) or a job title.
+Level, readiness and the amount are read right on every test voice, and a stack is a
+list, not one value.
 """
 
 from __future__ import annotations
