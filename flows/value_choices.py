@@ -73,8 +73,7 @@ class Choices:
             before = before[: article.start(1)] + fitting
         if not before:
             option = option[:1].upper() + option[1:]
-        words = " ".join(part for part in (before, option, self.after) if part)
-        return re.sub(r"\s+([.,!?])", r"\1", words)
+        return _join([part for part in (before, option, self.after) if part])
 
 
 def value_choices(field: str, text: str, exclude: str | None = None) -> Choices | None:
@@ -145,6 +144,9 @@ def _role_place(
 
 
 def _noun(word: str) -> str | None:
+    """The role noun a word is: one that ends listed titles (`job_titles.ROLE_NOUNS`, so
+    there are titles to choose from) and that the collector's reader takes for the end of
+    a role (`vocabulary.ROLE_NOUNS`; not "intern", a level, nor "expert")."""
     for noun in (word, word.rstrip("s")):
         if noun in ROLE_NOUNS and noun in vocab.ROLE_NOUNS:
             return noun
@@ -162,4 +164,5 @@ def _type_place(
 
 
 def _join(words: list[str]) -> str:
+    """Words as one text, punctuation against the word before it."""
     return re.sub(r"\s+([.,!?;:])", r"\1", " ".join(words))

@@ -32,6 +32,7 @@ from voice.whisper_stt import (
     RESCORE_MARGIN,
     WhisperConfig,
     WhisperSpeechToText,
+    _accepted,
     _best_choice,
     _Heard,
     whisper_prompt,
@@ -191,3 +192,12 @@ def test_a_rescoring_failure_keeps_what_was_heard(
         heard = whisper.recognize(pcm, hints)
     assert (heard.text, heard.confidence) == (missed.text, missed.confidence)
     assert any("rescoring" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_beam_reading_taken_instead_has_no_last_word_probability() -> None:
+    """The first reading's probability of its last word says nothing of another reading's."""
+    heard = _Heard("Let's do a bit in your linter view.", 0.8, last_word_p=0.9,
+                   alternatives=(("Let's do a behavioral interview.", 0.6),))
+    chosen = _accepted(heard, answer_hints("interview_type", rescore=False))
+    assert chosen.text == "Let's do a behavioral interview."
+    assert chosen.last_word_p is None

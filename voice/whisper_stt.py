@@ -360,8 +360,9 @@ def _accepted(heard: _Heard, hints: SpeechHints) -> _Heard:
         for text, sure in heard.alternatives:
             if text and accepts(text):
                 log.debug("took the beam's %r over %r", text, heard.text)
+                # the first reading's last-word probability is not this one's
                 chosen = replace(heard, text=text, confidence=min(sure, ALTERNATIVE_CONFIDENCE),
-                                 alternatives=())
+                                 alternatives=(), last_word_p=None)
                 break
     rival = _rival(chosen, [(heard.text, heard.confidence), *heard.alternatives], hints)
     if rival is not None:
