@@ -106,7 +106,7 @@ async def test_named_session_stores_a_user_row_and_hears_its_field(client: TestC
 
 async def test_a_pure_tone_is_heard_as_nothing_and_stores_nothing(client: TestClient) -> None:
     """Whisper heard a 2 s 440 Hz tone as "Beep Beep Beep…" and it was stored as the
-    candidate's answer: a steady tone is not speech (voice.timing.steady_tone)."""
+    candidate's answer: a steady tone is not speech (voice.timing.voiced_beyond_tone)."""
     owner = user()
     _, session_id = await start_interview(client, owner)
     before = await transcript(client, "interview", session_id, owner)
@@ -121,6 +121,22 @@ async def test_a_pure_tone_is_heard_as_nothing_and_stores_nothing(client: TestCl
     named = form(recording(answer, "webm"), "webm", session_type="interview",
                  session_id=session_id, user_id=owner)
     assert plain((await upload(client, named))["text"]) == plain(answer)
+
+
+async def test_words_before_or_after_a_beep_are_heard(client: TestClient) -> None:
+    """The tone check judges each voiced span: a 2 s beep before or after the answer does
+    not make it nothing heard (it did when the whole file was judged at once), and the beep
+    is silenced before Whisper (left in, Whisper read "…the customer id I would")."""
+    owner = user()
+    _, session_id = await start_interview(client, owner)
+    answer = "I would add an index on the customer id."
+    words, beep = speak(answer).data, tone(2.0, 440).data
+    for audio, fmt in ((beep + words, "webm"), (words + beep, "wav")):
+        named = form(encode(Pcm(audio, 16000), fmt), fmt, session_type="interview",
+                     session_id=session_id, user_id=owner)
+        text = (await upload(client, named))["text"]
+        assert plain(text) == plain(answer), fmt
+        assert (await transcript(client, "interview", session_id, owner))[-1] == ("user", text)
 
 
 async def test_foreign_or_unknown_session_is_404_and_stores_nothing(client: TestClient) -> None:

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from voice import sphinx_worker
 from voice.audio import TARGET_RATE, Pcm, resample_pcm
-from voice.stt import SpeechHints, SpeechToText, Transcription, has_speech
+from voice.stt import SpeechHints, SpeechToText, Transcription, speech_to_hear
 
 
 class PocketsphinxSpeechToText(SpeechToText):
@@ -37,10 +37,10 @@ class PocketsphinxSpeechToText(SpeechToText):
         data = pcm.data
         if pcm.sample_rate != TARGET_RATE:
             data = await asyncio.to_thread(resample_pcm, data, pcm.sample_rate, TARGET_RATE)
-        speech = await asyncio.to_thread(has_speech, Pcm(data, TARGET_RATE))
-        if not speech:
+        heard = await asyncio.to_thread(speech_to_hear, Pcm(data, TARGET_RATE))
+        if heard is None:
             return Transcription("", None, self.name)
-        future = self._workers().submit(sphinx_worker.recognize, data, hints.expected, speech)
+        future = self._workers().submit(sphinx_worker.recognize, heard.data, hints.expected, True)
         text, _search = await asyncio.wrap_future(future)
         return Transcription(text, None, self.name)
 

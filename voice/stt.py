@@ -19,7 +19,7 @@ import openai
 
 from flows.providers.base import ProviderError, map_errors
 from voice.audio import TARGET_RATE, Pcm, pcm_to_wav
-from voice.timing import speech_spans, steady_tone
+from voice.timing import speech_spans, voiced_beyond_tone, without_tone
 
 log = logging.getLogger(f"viva.{__name__}")
 
@@ -137,12 +137,26 @@ class SpeechToText(ABC):
 
 def has_speech(pcm: Pcm) -> bool:
     """Whether 16 kHz `pcm` has voiced frames (webrtcvad) that are not one steady tone:
-    silence and a beep are nothing heard."""
+    silence and a beep are nothing heard. A beep next to the words does not hide them:
+    each voiced span is judged in parts of about a second (`voice.timing`)."""
+    return _heard_spans(pcm) is not None
+
+
+def speech_to_hear(pcm: Pcm) -> Pcm | None:
+    """16 kHz `pcm` with any steady tone silenced (`has_speech`), or None when nothing
+    is heard."""
+    spans = _heard_spans(pcm)
+    return None if spans is None else without_tone(pcm, spans)
+
+
+def _heard_spans(pcm: Pcm) -> tuple[tuple[float, float], ...] | None:
     if pcm.sample_rate != TARGET_RATE or pcm.duration_s < MIN_SPEECH_SECONDS:
-        return False
+        return None
     spans = speech_spans(pcm, 1)
     voiced = sum(end - start for start, end in spans)
-    return voiced >= MIN_SPEECH_SECONDS and not steady_tone(pcm, spans)
+    if voiced < MIN_SPEECH_SECONDS or not voiced_beyond_tone(pcm, spans, MIN_SPEECH_SECONDS):
+        return None
+    return spans
 
 
 def speech_prompt(hints: SpeechHints) -> str:
@@ -197,6 +211,10 @@ class FallbackSpeechToText(SpeechToText):
         try:
             return await self.primary.transcribe(pcm, hints)
         except ProviderError as error:
-            log.warning("%s speech-to-text failed, using %s: %s",
-                        self.primary.name, self.fallback.name, error)
+            log.warning(
+                "%s speech-to-text failed, using %s: %s",
+                self.primary.name,
+                self.fallback.name,
+                error,
+            )
             return await self.fallback.transcribe(pcm, hints)

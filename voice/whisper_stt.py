@@ -56,7 +56,7 @@ from voice.stt import (
     SpeechHints,
     SpeechToText,
     Transcription,
-    has_speech,
+    speech_to_hear,
 )
 from voice.timing import speech_spans
 
@@ -274,8 +274,10 @@ class WhisperSpeechToText(SpeechToText):
         data = pcm.data
         if pcm.sample_rate != TARGET_RATE:
             data = resample_pcm(data, pcm.sample_rate, TARGET_RATE)
-        if not has_speech(Pcm(data, TARGET_RATE)):
+        audible = speech_to_hear(Pcm(data, TARGET_RATE))  # a beep silenced
+        if audible is None:
             return Transcription("", None, self.name)
+        data = audible.data
         config = self.config
         if hints.expected == "answer":
             config = replace(
