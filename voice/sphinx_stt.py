@@ -40,7 +40,7 @@ class PocketsphinxSpeechToText(SpeechToText):
         heard = await asyncio.to_thread(speech_to_hear, Pcm(data, TARGET_RATE))
         if heard is None:
             return Transcription("", None, self.name)
-        future = self._workers().submit(sphinx_worker.recognize, heard.data, hints.expected, True)
+        future = self._workers().submit(sphinx_worker.recognize, heard.data, hints.expected)
         text, _search = await asyncio.wrap_future(future)
         return Transcription(text, None, self.name)
 

@@ -30,17 +30,18 @@ def warm_up() -> None:
         _decoder(grammar_for(field))
 
 
-def recognize(data: bytes, expected: str | None, speech: bool) -> tuple[str, str]:
-    """(words, "grammar" | "open") for 16 kHz s16 `data`.
+def recognize(data: bytes, expected: str | None) -> tuple[str, str]:
+    """(words, "grammar" | "open") for 16 kHz s16 `data`, which holds speech (the caller
+    checked: `voice.stt.speech_to_hear`).
 
-    With a grammar for `expected`, the grammar decodes first; when it finds nothing but
-    there was `speech`, the open language model decodes the same audio: a grammar miss
-    on real speech is not silence.
+    With a grammar for `expected`, the grammar decodes first; when it finds nothing, the
+    open language model decodes the same audio: a grammar miss on real speech is not
+    silence.
     """
     grammar = grammar_for(expected) if expected else None
     if grammar is not None:
         heard = written(_decode(_decoder(grammar), data), expected)
-        if heard or not speech:
+        if heard:
             return heard, "grammar"
     return _decode(_decoder(None), data), "open"
 
