@@ -133,3 +133,11 @@ def test_a_reading_that_stops_early_is_no_rival() -> None:
     """The beam's "Java, Spring Boot," beside "Java, Spring Boot, and Kafka." (a call)."""
     heard = _Heard("Java, Spring Boot, and Kafka.", 0.75, None, (("Java, Spring Boot,", 0.7),))
     assert _accepted(heard, stack_hints()) == heard
+
+
+def test_a_reading_that_stops_early_does_not_stand_in_for_one_that_heard_more() -> None:
+    """A call (CI, 2026-11-30): "Python, Django and Docker" read as "…and Darker." (a name
+    Viva does not know) beside "Python, Django,": taking the shorter one asked back a
+    stack without the third name. The first reading stays: its unknown name is asked."""
+    heard = _Heard("Python, Django and Darker.", 0.6, None, (("Python, Django,", 0.55),))
+    assert _accepted(heard, stack_hints()) == heard

@@ -353,14 +353,18 @@ class _Heard:
 def _accepted(heard: _Heard, hints: SpeechHints) -> _Heard:
     """The best reading that answers what was asked: the first one if it does, else the
     beam's best one that does, at most ALTERNATIVE_CONFIDENCE sure; else the first.
+    A reading that stops early never stands in for the first: it heard less, and answers
+    only because the words it left out were the ones not understood ("Python, Django,"
+    beside "Python, Django and Darker." would lose a name the candidate said).
     Then, when a rival reading gives another value (below), at most that sure too."""
     accepts = hints.accepts
     if accepts is None or not heard.text:
         return heard
     chosen = heard
     if not accepts(heard.text):
+        said = _words(heard.text)
         for text, sure in heard.alternatives:
-            if text and accepts(text):
+            if text and said[: len(_words(text))] != _words(text) and accepts(text):
                 log.debug("took the beam's %r over %r", text, heard.text)
                 # the first reading's last-word probability is not this one's
                 chosen = replace(heard, text=text, confidence=min(sure, ALTERNATIVE_CONFIDENCE),
