@@ -175,7 +175,7 @@ class EndOfTurn:
         if self.policy.rival_share is not None:
             judged = doubt_rivals(judged, text, rivals, self.hints, self.policy.rival_share)
         if self.policy.doubt_below is not None:
-            words = _WORD.findall(text.lower())
+            words = spoken_words(text)
             judged = doubt_last_word(
                 judged, last_word_p, self.hints, self.policy.doubt_below,
                 last_word=words[-1] if words else "",
@@ -302,9 +302,9 @@ def doubt_rivals(
     when the field accepts it."""
     if judged is not Words.FINISHED or hints.expected in FIELDS:
         return judged
-    said = _WORD.findall(text.lower())
+    said = spoken_words(text)
     for rival, likely in rivals:
-        words = _WORD.findall(rival.lower())
+        words = spoken_words(rival)
         stops_early = words == said[: len(words)]
         if likely >= share and words and not stops_early and _stops_unfinished(words, hints):
             return Words.UNFINISHED
@@ -405,6 +405,11 @@ _LIST_CLOSED = re.compile(  # "and": Whisper often hears "…, then fix it" as "
 )
 _SENTENCE_END = re.compile(r"[.!?]\s*$")
 _WORD = re.compile(r"[a-z0-9][a-z0-9']*")  # Whisper writes numbers in digits ("10.")
+
+
+def spoken_words(text: str) -> list[str]:
+    """The words of a transcript as the rules here read them: lower case, no punctuation."""
+    return _WORD.findall(text.lower())
 _YES_NO_QUESTION = re.compile(
     r"^\s*(?:\w+[,:]\s+)?(?:do|did|does|have|has|are|is|were|was|can|could|would|will)\b",
     re.IGNORECASE,
@@ -422,7 +427,7 @@ def judge_words(text: str, hints: SpeechHints) -> Words:
     gives bare lowercase words. Both are read the same way: unfinished endings first, then
     a value the collector field accepts, then a complete sentence.
     """
-    words = _WORD.findall(text.lower())
+    words = spoken_words(text)
     if not words:
         return Words.UNKNOWN
     if words[-1] in _UNFINISHED_LAST:
@@ -547,5 +552,5 @@ def too_many_for_a_backchannel(
 def only_an_opener(text: str) -> bool:
     """An interruption that has not said what it wants yet: "Sorry,", "Wait.", "Excuse me",
     "Hang on" (with a question mark it may be a request: "Sorry?", "Pardon?")."""
-    words = _WORD.findall(text.lower())
+    words = spoken_words(text)
     return bool(words) and all(w in _OPENERS_OVER_REPLY for w in words)

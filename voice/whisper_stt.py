@@ -33,7 +33,6 @@ import asyncio
 import hashlib
 import logging
 import math
-import re
 import threading
 import time
 import zlib
@@ -47,6 +46,7 @@ import numpy as np
 from flows.job_titles import TITLES
 from voice.audio import TARGET_RATE, Pcm, resample_pcm
 from voice.denoise import when_noisy
+from voice.end_of_turn import spoken_words
 from voice.priority import INFERENCE_NICE, inference_pool
 from voice.stt import (
     REACTION,
@@ -635,11 +635,8 @@ def _decode(
 
 def _short_enough(text: str, letters: int | None) -> bool:
     """`text` has words, and its last one has at most `letters` letters (None: any)."""
-    words = _LETTERS.findall(text.lower())
+    words = spoken_words(text)
     return bool(words) and (letters is None or len(words[-1]) <= letters)
-
-
-_LETTERS = re.compile(r"[a-z0-9][a-z0-9']*")  # a word as voice/end_of_turn.py reads one
 
 
 def _fails(text: str, avg_logprob: float) -> bool:
