@@ -362,9 +362,8 @@ def _accepted(heard: _Heard, hints: SpeechHints) -> _Heard:
         return heard
     chosen = heard
     if not accepts(heard.text):
-        said = _words(heard.text)
         for text, sure in heard.alternatives:
-            if text and said[: len(_words(text))] != _words(text) and accepts(text):
+            if text and not _stops_early(text, heard.text) and accepts(text):
                 log.debug("took the beam's %r over %r", text, heard.text)
                 # the first reading's last-word probability is not this one's
                 chosen = replace(heard, text=text, confidence=min(sure, ALTERNATIVE_CONFIDENCE),
@@ -539,10 +538,9 @@ def _rival(
     value = value_of(chosen.text)
     if value is None:
         return None
-    words = _words(chosen.text)
     for text, sure in readings:
         if (text and text != chosen.text and sure >= RIVAL_SHARE * chosen.confidence
-                and words[: len(_words(text))] != _words(text) and accepts(text)):
+                and not _stops_early(text, chosen.text) and accepts(text)):
             other = value_of(text)
             if other is not None and other != value:
                 return text
@@ -656,6 +654,12 @@ def trimmed(pcm: Pcm, margin_s: float) -> Pcm:
     start = max(0.0, spans[0][0] - margin_s)
     end = min(pcm.duration_s, spans[-1][1] + margin_s)
     return Pcm(pcm.data[int(start * TARGET_RATE) * 2 : int(end * TARGET_RATE) * 2], TARGET_RATE)
+
+
+def _stops_early(reading: str, than: str) -> bool:
+    """`reading` says the first words of `than` and no others: it heard less, not more."""
+    words = _words(reading)
+    return _words(than)[: len(words)] == words
 
 
 def _words(text: str) -> list[str]:
